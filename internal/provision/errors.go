@@ -1,0 +1,38 @@
+package provision
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Domain errors. The store maps database errors onto these, so callers use
+// errors.Is and never see a driver type.
+var (
+	// ErrNotFound: the thing asked for does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a uniqueness or state rule would be broken (duplicate name,
+	// VMID already reserved, dedupe key already claimed, ...).
+	ErrConflict = errors.New("conflict")
+	// ErrInvalid: a value breaks a rule (CHECK constraint, bad state, bad input).
+	ErrInvalid = errors.New("invalid")
+	// ErrUnavailable: a dependency (database, queue, node) cannot be reached now;
+	// trying again later may work.
+	ErrUnavailable = errors.New("temporarily unavailable")
+	// ErrForbidden: the principal lacks the role or ownership for the action.
+	ErrForbidden = errors.New("forbidden")
+)
+
+// UserError is an error whose message is safe to show a chat user and says
+// what to do next. Wrap a domain error in it with Userf.
+type UserError struct {
+	Msg string
+	Err error
+}
+
+func (e *UserError) Error() string { return e.Msg }
+func (e *UserError) Unwrap() error { return e.Err }
+
+// Userf returns a UserError wrapping kind (one of the Err* values or nil).
+func Userf(kind error, format string, args ...any) error {
+	return &UserError{Msg: fmt.Sprintf(format, args...), Err: kind}
+}

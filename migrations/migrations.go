@@ -1,0 +1,112 @@
+// Package migrations embeds lxcbot's Postgres schema as goose SQL migrations
+// (every one reversible) and applies them.
+package migrations
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/pressly/goose/v3"
+)
+
+//go:embed *.sql
+var files embed.FS
+
+// FS returns the embedded migration files.
+func FS() embed.FS { return files }
+
+func provider(db *sql.DB) (*goose.Provider, error) {
+	p, err := goose.NewProvider(goose.DialectPostgres, db, files)
+	if err != nil {
+		return nil, fmt.Errorf("loading migrations: %w", err)
+	}
+	return p, nil
+}
+
+func open(dsn string) (*sql.DB, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening database: %w", err)
+	}
+	return db, nil
+}
+
+// Up applies every pending migration.
+func Up(ctx context.Context, dsn string) error {
+	db, err := open(dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	p, err := provider(db)
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrating up: %w", err)
+	}
+	return nil
+}
+
+// Down rolls back the most recent migration.
+func Down(ctx context.Context, dsn string) error {
+	db, err := open(dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	p, err := provider(db)
+	if err != nil {
+		return err
+	}
+	if _, err := p.Down(ctx); err != nil {
+		return fmt.Errorf("migrating down: %w", err)
+	}
+	return nil
+}
+
+// DownTo rolls back to version (0 removes everything).
+func DownTo(ctx context.Context, dsn string, version int64) error {
+	db, err := open(dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	p, err := provider(db)
+	if err != nil {
+		return err
+	}
+	if _, err := p.DownTo(ctx, version); err != nil {
+		return fmt.Errorf("migrating down to %d: %w", version, err)
+	}
+	return nil
+}
+
+// Status writes one line per migration: version, state, source.
+func Status(ctx context.Context, dsn string, w io.Writer) error {
+	db, err := open(dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	p, err := provider(db)
+	if err != nil {
+		return err
+	}
+	st, err := p.Status(ctx)
+	if err != nil {
+		return fmt.Errorf("reading migration status: %w", err)
+	}
+	for _, s := range st {
+		applied := "pending"
+		if s.State == goose.StateApplied {
+			applied = "applied " + s.AppliedAt.UTC().Format("2006-01-02T15:04:05Z")
+		}
+		fmt.Fprintf(w, "%05d  %-28s %s\n", s.Source.Version, applied, s.Source.Path)
+	}
+	return nil
+}
