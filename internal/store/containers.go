@@ -155,7 +155,7 @@ type ContainerFilter struct {
 	State          provision.State
 	OwnerPlatform  provision.Platform
 	OwnerUserID    string
-	IncludeDeleted bool // include deleted and gone records
+	IncludeDeleted bool // include deleted and gone records; implied when State is set
 	Limit          int  // 0 = no limit
 	Offset         int
 }
