@@ -228,14 +228,33 @@ func parseCustomLine(line string) (provision.Package, error) {
 }
 
 // splitCustomFields splits a custom line on its field separators: single
-// '|' characters that do not have whitespace on both sides. "||" and " | "
-// belong to a command. A line written with spaces around every separator
+// '|' characters outside shell quotes that do not have whitespace on both
+// sides. "||", " | " and quoted pipes belong to a command. A line written with spaces around every separator
 // (name | check | install) has fewer than two such separators and is split on
 // every single '|' instead.
 func splitCustomFields(line string) []string {
 	var tight, all []int
+	var quote byte
 	for i := 0; i < len(line); i++ {
-		if line[i] != '|' {
+		c := line[i]
+		switch {
+		case quote == '\'':
+			if c == '\'' {
+				quote = 0
+			}
+			continue
+		case c == '\\':
+			i++
+			continue
+		case quote == '"':
+			if c == '"' {
+				quote = 0
+			}
+			continue
+		case c == '\'' || c == '"':
+			quote = c
+			continue
+		case c != '|':
 			continue
 		}
 		j := i
