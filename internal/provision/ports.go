@@ -28,9 +28,11 @@ type Store interface {
 	ReleaseVMID(ctx context.Context, vmid int) error
 	// ReservedVMIDs lists every reserved VMID.
 	ReservedVMIDs(ctx context.Context) ([]int, error)
+	// VMIDsOf lists the VMIDs reserved for one container.
+	VMIDsOf(ctx context.Context, containerID string) ([]int, error)
 
 	AppendEvent(ctx context.Context, e *Event) error
-	ListEvents(ctx context.Context, containerID string) ([]Event, error)
+	ListEvents(ctx context.Context, containerID string, types []EventType, limit int) ([]Event, error)
 	ReplaceServices(ctx context.Context, containerID string, services []Service) error
 	ReplaceCredentials(ctx context.Context, containerID string, creds []Credential) error
 

@@ -263,7 +263,7 @@ func (s *Engine) Retry(ctx context.Context, p Principal, containerID string) err
 
 // nextAttempt numbers a retry: one more than the retries recorded so far.
 func (s *Engine) nextAttempt(ctx context.Context, id string) (int, error) {
-	events, err := s.store.ListEvents(ctx, id)
+	events, err := s.store.ListEvents(ctx, id, []EventType{EventAction}, 0)
 	if err != nil {
 		return 0, fmt.Errorf("reading events of %s: %w", id, err)
 	}
@@ -321,7 +321,7 @@ func (s *Engine) Keep(ctx context.Context, p Principal, containerID string) erro
 
 // Kept reports whether a failed container was marked kept for debugging.
 func (s *Engine) Kept(ctx context.Context, containerID string) (bool, error) {
-	events, err := s.store.ListEvents(ctx, containerID)
+	events, err := s.store.ListEvents(ctx, containerID, []EventType{EventAction}, 0)
 	if err != nil {
 		return false, fmt.Errorf("reading events of %s: %w", containerID, err)
 	}
