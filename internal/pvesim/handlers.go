@@ -111,7 +111,7 @@ func (s *Server) nodeStatus(rc *reqCtx) (any, error) {
 	defer c.mu.Unlock()
 	used := c.memUsed(rc.node)
 	return map[string]any{
-		"boot-info": map[string]any{"mode": "efi", "secureboot": 0},
+		"boot-info": map[string]any{"mode": "legacy-bios"},
 		"cpu":       0.00348605577689243,
 		"cpuinfo": map[string]any{
 			"cores": hostCPUs / 2, "cpus": hostCPUs, "flags": "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov",
