@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/lxcbot/lxcbot/internal/logging"
 	"github.com/lxcbot/lxcbot/internal/provision"
@@ -224,4 +226,41 @@ func (n Node) Provision() provision.Node {
 		SSHHostKey:         n.SSH.HostKey,
 		IsDefault:          n.Default,
 	}
+}
+
+// Secrets returns every secret value that is set, and the passwords inside
+// the database and Redis URLs, so that the one place that turns errors into
+// output can blank them out of messages written by libraries.
+func (c *Config) Secrets() []string {
+	all := []secret.String{c.DatabaseURL, c.RedisURL, c.EncryptionKey,
+		c.Slack.BotToken, c.Slack.SigningSecret, c.Slack.AppToken, c.Discord.BotToken}
+	for _, n := range c.Nodes {
+		all = append(all, n.TokenSecret, n.SSH.Password, n.SSH.PrivateKey)
+	}
+	var out []string
+	for _, s := range all {
+		if !s.IsZero() {
+			out = append(out, s.Reveal())
+		}
+	}
+	for _, s := range []secret.String{c.DatabaseURL, c.RedisURL} {
+		if u, err := url.Parse(s.Reveal()); err == nil && u.User != nil {
+			if pw, ok := u.User.Password(); ok && pw != "" {
+				out = append(out, pw, url.QueryEscape(pw), url.PathEscape(pw))
+			}
+		}
+		out = append(out, keywordPasswords(s.Reveal())...)
+	}
+	return out
+}
+
+// keywordPasswords finds password=... in a key=value connection string.
+func keywordPasswords(dsn string) []string {
+	var out []string
+	for _, field := range strings.Fields(dsn) {
+		if v, ok := strings.CutPrefix(field, "password="); ok && v != "" {
+			out = append(out, v, strings.Trim(v, "'"))
+		}
+	}
+	return out
 }
