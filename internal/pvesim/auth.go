@@ -47,8 +47,10 @@ func (s *Server) authenticate(r *http.Request, isLogin bool) (authInfo, error) {
 		return authInfo{}, unauthorized("No ticket")
 	}
 	ticket := cookie.Value
-	if dec, err := url.QueryUnescape(ticket); err == nil {
-		ticket = dec
+	if strings.Contains(ticket, "%") { // browsers send it URL-encoded; '+' stays '+'
+		if dec, err := url.PathUnescape(ticket); err == nil {
+			ticket = dec
+		}
 	}
 	user, ok := s.verifyTicket(ticket)
 	if !ok {
