@@ -20,6 +20,7 @@ type Fault struct {
 	// delayed and then served normally.
 	Status int
 	// Message is the reason phrase (default: the standard status text).
+	// Statuses 502 and above get an empty body, like a proxy error.
 	Message string
 	// Count limits how many requests the fault hits; 0 means no limit.
 	Count int

@@ -311,7 +311,7 @@ func (s *Server) serve(r *http.Request, rec *Request) (int, string, []byte) {
 		if freason == "" {
 			freason = http.StatusText(fstatus)
 		}
-		return fail(&apiError{status: fstatus, reason: freason, emptyBody: fstatus >= 590})
+		return fail(&apiError{status: fstatus, reason: freason, emptyBody: fstatus >= 502})
 	}
 
 	rc := &reqCtx{r: r, method: r.Method, path: rel, template: template, vars: vars, params: params, auth: auth, schema: sm}
