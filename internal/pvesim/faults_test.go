@@ -363,3 +363,58 @@ func (l *lockedBuffer) Bytes() []byte {
 	defer l.mu.Unlock()
 	return append([]byte(nil), l.buf.Bytes()...)
 }
+
+type fakeRuntime struct {
+	mu      sync.Mutex
+	running bool
+	ip      string
+}
+
+func (f *fakeRuntime) SetRunning(r bool) { f.mu.Lock(); f.running = r; f.mu.Unlock() }
+func (f *fakeRuntime) SetIP(ip string)   { f.mu.Lock(); f.ip = ip; f.mu.Unlock() }
+
+func TestRuntimeHook(t *testing.T) {
+	t.Parallel()
+	var made []string
+	var mu sync.Mutex
+	b := setup(t, Options{Nodes: 2, NewRuntime: func(node string, vmid int, hostname, ostemplate string) Runtime {
+		mu.Lock()
+		defer mu.Unlock()
+		made = append(made, fmt.Sprintf("%s/%d/%s/%s", node, vmid, hostname, ostemplate))
+		return &fakeRuntime{}
+	}})
+	ctx := context.Background()
+	node, err := b.tokenClient().Node(ctx, "pve2")
+	require.NoError(t, err)
+	task, err := node.NewContainer(ctx, 300, proxmox.ContainerOption{Name: "ostemplate", Value: debianTemplate},
+		proxmox.ContainerOption{Name: "hostname", Value: "db"},
+		proxmox.ContainerOption{Name: "net0", Value: "name=eth0,bridge=vmbr0,ip=dhcp"},
+		proxmox.ContainerOption{Name: "start", Value: true})
+	require.NoError(t, err)
+	waitOK(ctx, t, task)
+
+	mu.Lock()
+	require.Equal(t, []string{"pve2/300/db/" + debianTemplate}, made)
+	mu.Unlock()
+	n, ok := b.c.FindContainer(300)
+	require.True(t, ok)
+	require.Equal(t, "pve2", n)
+	rt, ok := b.c.Runtime(300)
+	require.True(t, ok)
+	f := rt.(*fakeRuntime)
+	f.mu.Lock()
+	require.True(t, f.running)
+	require.Equal(t, "10.10.2.2", f.ip)
+	f.mu.Unlock()
+
+	ct, err := node.Container(ctx, 300)
+	require.NoError(t, err)
+	task, err = ct.Stop(ctx)
+	require.NoError(t, err)
+	waitOK(ctx, t, task)
+	f.mu.Lock()
+	require.False(t, f.running)
+	f.mu.Unlock()
+	_, ok = b.c.Runtime(999)
+	require.False(t, ok)
+}

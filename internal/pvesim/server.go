@@ -28,6 +28,9 @@ import (
 
 const apiPrefix = "/api2/json"
 
+// maxInflight bounds the requests handled at once; more wait their turn.
+const maxInflight = 256
+
 // maxBody bounds request bodies (PVE itself caps POST data well below this).
 const maxBody = 1 << 20
 
@@ -40,6 +43,7 @@ type Server struct {
 	ticketKey   []byte
 	log         *slog.Logger
 	routes      map[string]handlerFunc
+	inflight    chan struct{}
 
 	mu       sync.Mutex
 	httpSrv  *http.Server
@@ -93,6 +97,7 @@ func NewServer(c *Cluster) (*Server, error) {
 		return nil, fmt.Errorf("generating ticket key: %w", err)
 	}
 	s.routes = s.buildRoutes()
+	s.inflight = make(chan struct{}, maxInflight)
 	return s, nil
 }
 
@@ -237,6 +242,12 @@ func selfSignedCert() (tls.Certificate, error) {
 
 // ServeHTTP handles one API request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	select {
+	case s.inflight <- struct{}{}:
+		defer func() { <-s.inflight }()
+	case <-r.Context().Done():
+		return
+	}
 	rec := Request{Time: time.Now(), Method: r.Method, Path: strings.TrimPrefix(r.URL.Path, apiPrefix)}
 	defer func() {
 		if p := recover(); p != nil {
