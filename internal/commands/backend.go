@@ -24,7 +24,7 @@ type Backend interface {
 type Jobs interface {
 	// PlanCreate validates req against templates, nodes and free resources
 	// and fills in the template's defaults, without recording anything.
-	PlanCreate(ctx context.Context, p provision.Principal, req provision.CreateRequest) (*Plan, error)
+	PlanCreate(ctx context.Context, p provision.Principal, req provision.CreateRequest) (*provision.Plan, error)
 	// Create records and enqueues the creation. The same dedupeKey returns
 	// the container created the first time.
 	Create(ctx context.Context, p provision.Principal, origin provision.Origin, req provision.CreateRequest, dedupeKey string) (*provision.Container, error)
@@ -40,14 +40,6 @@ type Jobs interface {
 	// Container resolves a container id, hostname or VMID. Unknown refs
 	// return an error wrapping provision.ErrNotFound.
 	Container(ctx context.Context, ref string) (*provision.Container, error)
-}
-
-// Plan is what a creation would do, shown before the user confirms it.
-type Plan struct {
-	Request  provision.CreateRequest // with the template's defaults filled in
-	Template provision.Template
-	Node     string
-	Warnings []string
 }
 
 // LifecycleAction is a power or delete action on a container.

@@ -150,9 +150,6 @@ func (r *Router) planCard(ctx context.Context, c *call, req provision.CreateRequ
 			Pair{"Template", templateSummary(&plan.Template)},
 		),
 	}
-	for _, w := range plan.Warnings {
-		blocks = append(blocks, ContextBlock(":warning: "+w))
-	}
 	value := r.newRef() + " " + createArgs(p)
 	blocks = append(blocks, ButtonBlocks(
 		Button{Label: "Create", ActionID: ActCreateConfirm, Value: value, Style: StylePrimary},

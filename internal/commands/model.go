@@ -99,10 +99,24 @@ type Response struct {
 	Followups []Response
 	// Choices answer an autocomplete request.
 	Choices []Option
+	// Outcome is how the request ended (for metrics and tests); the router
+	// sets it, adapters do not render it.
+	Outcome Outcome
 	// Watch, when set, names a job whose progress the adapter should follow
 	// with Router.Watch, editing this message and posting into its thread.
 	Watch *Watch
 }
+
+// Outcome is how a request ended; the audit log records the same value.
+type Outcome string
+
+// Outcomes.
+const (
+	OutcomeOK        Outcome = "ok"
+	OutcomeDenied    Outcome = "denied"
+	OutcomeUserError Outcome = "user_error"
+	OutcomeError     Outcome = "error"
+)
 
 // Page is the position of a paginated response; the navigation buttons are
 // part of the blocks.

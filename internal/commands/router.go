@@ -101,6 +101,7 @@ func (r *Router) Handle(ctx context.Context, req Request) (resp Response) {
 		if entry.Outcome == "" {
 			entry.Outcome = "ok"
 		}
+		resp.Outcome = Outcome(entry.Outcome)
 		entry.Duration = r.clock.Now().Sub(start)
 		if err := r.b.Audit(ctx, entry); err != nil {
 			r.log.ErrorContext(ctx, "writing audit entry", "err", err, "command", entry.Command, "actor", actorString(req.Principal))
