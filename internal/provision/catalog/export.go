@@ -181,6 +181,16 @@ func ExportBucket(b *provision.Bucket, templatesDir string) error {
 // checkConf refuses settings that ParseTemplateConf would read differently
 // or reject, so an export never writes a template that will not load.
 func checkConf(c Conf) error {
+	values := map[string]string{KeyApp: c.App, KeyDescription: c.Description, KeyTags: strings.Join(c.Tags, ";"),
+		KeyOSTemplate: c.OSTemplate, KeyStorage: c.Storage, KeyBridge: c.Bridge}
+	for k, v := range c.Extra {
+		values[k] = v
+	}
+	for k, v := range values {
+		if err := checkText(v); err != nil {
+			return fmt.Errorf("settings: %s: %w", k, err)
+		}
+	}
 	_, _, err := ParseTemplateConf(strings.NewReader(string(FormatTemplateConf(c))))
 	if err != nil {
 		var pe *ParseError
