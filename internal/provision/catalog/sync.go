@@ -99,7 +99,10 @@ func SyncFS(ctx context.Context, store CatalogStore, fsys fs.FS, log *slog.Logge
 
 	for _, e := range entries {
 		name := e.Name()
-		if !e.IsDir() || strings.HasPrefix(name, "_") || strings.HasPrefix(name, ".") {
+		if strings.HasPrefix(name, "_") || strings.HasPrefix(name, ".") {
+			continue
+		}
+		if info, err := fs.Stat(fsys, name); err != nil || !info.IsDir() { // Stat follows symlinked templates
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -135,6 +138,9 @@ func SyncFS(ctx context.Context, store CatalogStore, fsys fs.FS, log *slog.Logge
 		rep.Templates = append(rep.Templates, name)
 		log.Info("template imported", "template", name, "scripts", len(l.Template.Scripts),
 			"files", len(l.Template.Files), "buckets", len(l.Template.Buckets))
+	}
+	for _, w := range rep.Warnings {
+		log.Warn("template catalog warning", "file", w.File, "line", w.Line, "warning", w.Msg)
 	}
 	return rep, nil
 }

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -108,6 +109,18 @@ func TestSyncOneBrokenTemplateDoesNotStopTheOthers(t *testing.T) {
 		"two templates' base.apt stay apart")
 	require.Equal(t, "Everyday tools", store.buckets["base-tools"].Description)
 	require.NotContains(t, store.templates, "_drafts")
+}
+
+func TestSyncFollowsSymlinkedTemplates(t *testing.T) {
+	t.Parallel()
+	elsewhere := writeTree(t, t.TempDir(), map[string]string{"shared/template.conf": "TEMPLATE_APP=Shared\n"})
+	dir := t.TempDir()
+	require.NoError(t, os.Symlink(filepath.Join(elsewhere, "shared"), filepath.Join(dir, "shared")))
+	store := newMemStore()
+	rep, err := Sync(context.Background(), store, dir, nil)
+	require.NoError(t, err)
+	require.Equal(t, []string{"shared"}, rep.Templates)
+	require.Equal(t, "Shared", store.templates["shared"].App)
 }
 
 func TestSyncIsIdempotent(t *testing.T) {
