@@ -126,7 +126,7 @@ func JobCard(c *provision.Container, evs []provision.ProgressEvent, svcs []provi
 		}
 		blocks = append(blocks, ProgressBlock(s.percent, label))
 		if s.warnings > 0 {
-			blocks = append(blocks, ContextBlock(fmt.Sprintf("⚠ %d warnings so far; see the thread", s.warnings)))
+			blocks = append(blocks, ContextBlock(fmt.Sprintf("⚠ %s so far; see the thread", plural(s.warnings, "warning"))))
 		}
 		blocks = append(blocks, ButtonBlocks(Button{Label: "Cancel", ActionID: ActJobCancel, Value: id, Style: StyleDanger,
 			Confirm: &Confirm{Title: "Cancel creation?", Text: "The job stops and removes what it created on Proxmox.", ConfirmLabel: "Cancel creation", DenyLabel: "Let it run"}})...)
@@ -148,7 +148,7 @@ func JobCard(c *provision.Container, evs []provision.ProgressEvent, svcs []provi
 			summary += " in " + s.final.Sub(s.first).Round(time.Second).String()
 		}
 		if s.warnings > 0 {
-			summary += fmt.Sprintf(" with %d warnings (see the thread)", s.warnings)
+			summary += fmt.Sprintf(" with %s (see the thread)", plural(s.warnings, "warning"))
 		}
 		blocks = append(blocks, ProgressBlock(100, summary))
 		if apps := appServices(svcs); len(apps) > 0 {
@@ -271,4 +271,11 @@ func (r *Router) Watch(ctx context.Context, containerID string) (<-chan JobUpdat
 		}
 	}()
 	return out, nil
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
