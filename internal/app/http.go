@@ -1,0 +1,89 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// MaxBodyBytes is the largest request body any route accepts.
+const MaxBodyBytes = 1 << 20
+
+// Check is a named readiness check.
+type Check struct {
+	Name string
+	Fn   func(ctx context.Context) error
+}
+
+// Routes builds the HTTP handler: health, readiness, metrics and whatever
+// platform routes are mounted. Every body is limited to MaxBodyBytes.
+type Routes struct {
+	mux     *http.ServeMux
+	checks  []Check
+	timeout time.Duration
+}
+
+// NewRoutes returns the base routes with /healthz and /readyz.
+func NewRoutes(checks []Check, metrics http.Handler) *Routes {
+	r := &Routes{mux: http.NewServeMux(), checks: checks, timeout: 2 * time.Second}
+	r.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	r.mux.HandleFunc("GET /readyz", r.ready)
+	if metrics != nil {
+		r.mux.Handle("GET /metrics", metrics)
+	}
+	return r
+}
+
+// Mount adds a POST route.
+func (r *Routes) Mount(path string, h http.Handler) { r.mux.Handle("POST "+path, h) }
+
+// ServeHTTP limits bodies and dispatches.
+func (r *Routes) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if req.ContentLength > MaxBodyBytes {
+		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	if req.Body != nil {
+		req.Body = http.MaxBytesReader(w, req.Body, MaxBodyBytes)
+	}
+	r.mux.ServeHTTP(w, req)
+}
+
+func (r *Routes) ready(w http.ResponseWriter, req *http.Request) {
+	ctx, cancel := context.WithTimeout(req.Context(), r.timeout)
+	defer cancel()
+	var mu sync.Mutex
+	failed := map[string]string{}
+	var wg sync.WaitGroup
+	for _, c := range r.checks {
+		wg.Add(1)
+		go func(c Check) {
+			defer wg.Done()
+			if err := c.Fn(ctx); err != nil {
+				mu.Lock()
+				failed[c.Name] = err.Error()
+				mu.Unlock()
+			}
+		}(c)
+	}
+	wg.Wait()
+	w.Header().Set("Content-Type", "application/json")
+	if len(failed) > 0 {
+		names := make([]string, 0, len(failed))
+		for n := range failed {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_ = json.NewEncoder(w).Encode(map[string]any{"status": "unavailable: " + strings.Join(names, ", "), "failing": failed})
+		return
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"status": "ok"})
+}
