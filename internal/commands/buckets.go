@@ -11,6 +11,7 @@ import (
 func (r *Router) bucketsCommand(name string) *Command {
 	return &Command{
 		Name:    name,
+		alias:   name != "buckets",
 		Summary: "the package bucket library",
 		Role:    provision.RoleViewer,
 		run: func(ctx context.Context, c *call) (*Response, error) {

@@ -264,22 +264,19 @@ func (r *Router) submitCreate(ctx context.Context, req *Request, entry *provisio
 		words = append(words, "--"+opt+"="+val)
 	}
 	cmd := r.table.Lookup("create")
+	// Options are checked one at a time so each error lands on its field.
+	for field, opt := range map[string]string{"cores": "cores", "memory": "memory", "disk": "disk", "ip": "ip", "node": "node", "os_template": "os"} {
+		if val := strings.TrimSpace(v[field]); val != "" {
+			if _, err := parseArgs(cmd, []string{"--" + opt + "=" + val}); err != nil {
+				errs[field] = strings.TrimPrefix(err.Error(), "--"+opt+": ")
+			}
+		}
+	}
 	var inv *Invocation
 	if len(errs) == 0 {
 		var err error
-		// Options are re-checked one at a time so each error lands on its field.
-		for field, opt := range map[string]string{"cores": "cores", "memory": "memory", "disk": "disk", "ip": "ip", "node": "node"} {
-			if val := strings.TrimSpace(v[field]); val != "" {
-				if _, err := parseArgs(cmd, []string{"--" + opt + "=" + val}); err != nil {
-					errs[field] = strings.TrimPrefix(err.Error(), "--"+opt+": ")
-				}
-			}
-		}
-		if len(errs) == 0 {
-			inv, err = parseArgs(cmd, sortedWords(words))
-			if err != nil {
-				return nil, err
-			}
+		if inv, err = parseArgs(cmd, sortedWords(words)); err != nil {
+			return nil, err
 		}
 	}
 	if len(errs) > 0 {

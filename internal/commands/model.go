@@ -76,35 +76,43 @@ const (
 	InChannel                   // everyone in the channel
 )
 
+// MarshalText names the visibility in golden files and logs.
+func (v Visibility) MarshalText() ([]byte, error) {
+	if v == InChannel {
+		return []byte("in_channel"), nil
+	}
+	return []byte("ephemeral"), nil
+}
+
 // Response is what the core answers with. Adapters render it natively and
 // never add behaviour of their own.
 type Response struct {
-	Visibility Visibility
+	Visibility Visibility `json:"visibility"`
 	// Replace asks the adapter to update the message the action came from
 	// instead of posting a new one.
-	Replace bool
+	Replace bool `json:"replace,omitempty"`
 	// Thread asks the adapter to post into the job's thread.
-	Thread bool
-	Blocks []Block
+	Thread bool    `json:"thread,omitempty"`
+	Blocks []Block `json:"blocks,omitempty"`
 	// Form, when set, asks the adapter to open a form (modal).
-	Form *Form
+	Form *Form `json:"form,omitempty"`
 	// FormErrors answers a form submission with per-field messages; the
 	// adapter keeps the form open and shows them next to the fields.
-	FormErrors map[string]string
+	FormErrors map[string]string `json:"form_errors,omitempty"`
 	// Files are attachments (long logs, exports). Content may be large.
-	Files []File
+	Files []File `json:"files,omitempty"`
 	// Page describes pagination when the response is one page of many.
-	Page *Page
+	Page *Page `json:"page,omitempty"`
 	// Followups are further messages to post after this one, in order.
-	Followups []Response
+	Followups []Response `json:"followups,omitempty"`
 	// Choices answer an autocomplete request.
-	Choices []Option
+	Choices []Option `json:"choices,omitempty"`
 	// Outcome is how the request ended (for metrics and tests); the router
 	// sets it, adapters do not render it.
-	Outcome Outcome
+	Outcome Outcome `json:"outcome,omitempty"`
 	// Watch, when set, names a job whose progress the adapter should follow
 	// with Router.Watch, editing this message and posting into its thread.
-	Watch *Watch
+	Watch *Watch `json:"watch,omitempty"`
 }
 
 // Outcome is how a request ended; the audit log records the same value.
@@ -121,19 +129,19 @@ const (
 // Page is the position of a paginated response; the navigation buttons are
 // part of the blocks.
 type Page struct {
-	Number int // 1-based
-	Total  int
+	Number int `json:"number"` // 1-based
+	Total  int `json:"total"`
 }
 
 // Watch names a container job to follow.
 type Watch struct {
-	ContainerID string
+	ContainerID string `json:"container_id"`
 }
 
 // File is an attachment.
 type File struct {
-	Name    string
-	Content []byte
+	Name    string `json:"name"`
+	Content []byte `json:"content"`
 }
 
 // BlockKind says what a block is.

@@ -24,6 +24,8 @@ type Command struct {
 	Owned  bool
 	// Hidden commands are reached only through buttons and forms.
 	Hidden bool
+	// alias commands parse but are left out of help (e.g. "buckets list").
+	alias bool
 	// Channel is the name channel bindings allow it under ("" = Name's first word).
 	run       func(ctx context.Context, c *call) (*Response, error)
 	argChecks map[string]func(string) error
@@ -86,7 +88,7 @@ func (t *Table) add(c *Command) {
 func (t *Table) Commands() []*Command {
 	out := make([]*Command, 0, len(t.list))
 	for _, c := range t.list {
-		if !c.Hidden {
+		if !c.Hidden && !c.alias {
 			out = append(out, c)
 		}
 	}
