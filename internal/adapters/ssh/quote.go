@@ -4,7 +4,8 @@ import "strings"
 
 // Quote returns s as one word for a POSIX shell. Words made only of
 // characters no shell treats specially are returned as they are; everything
-// else is wrapped in single quotes, with each ' written as '\”.
+// else is wrapped in single quotes; an embedded quote closes the quoting,
+// is written as a backslash-escaped quote, and reopens it.
 func Quote(s string) string {
 	if s == "" {
 		return "''"
