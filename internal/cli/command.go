@@ -51,6 +51,7 @@ func commands() []Command {
 	cmds := []Command{
 		helpCommand(),
 		migrateCommand(),
+		pvesimCommand(),
 		versionCommand(),
 	}
 	slices.SortFunc(cmds, func(a, b Command) int { return strings.Compare(a.Name, b.Name) })
