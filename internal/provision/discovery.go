@@ -163,7 +163,7 @@ var systemUnitNames = []string{"ssh", "sshd", "cron", "anacron", "atd", "dbus", 
 	"apparmor", "udev", "ufw", "qemu-guest-agent", "snapd", "lxcfs", "nscd", "dhclient", "ifupdown-pre"}
 
 var systemUnitPrefixes = []string{"systemd-", "getty@", "container-getty@", "serial-getty@", "user@", "ifup@",
-	"user-runtime-dir@", "dbus-"}
+	"user-runtime-dir@", "dbus-", "postfix@"}
 
 // UnitKind classifies a unit as the OS's own or an application's.
 func UnitKind(unit string) ServiceKind {

@@ -105,9 +105,11 @@ func TestMaskerInterceptsAndMasks(t *testing.T) {
 	t.Parallel()
 	m := provision.NewMasker()
 	require.False(t, m.Intercept("hello"))
-	require.True(t, m.Intercept("##lxcbot-secret aHVudGVyMg==")) // hunter2
-	require.True(t, m.Intercept("##lxcbot-secret aHVudGVyMjI=")) // hunter22
-	require.Equal(t, "pw=••••••, again ••••••", m.Mask("pw=hunter22, again hunter2"))
+	require.True(t, m.Intercept("##lxcbot-secret aHVudGVyMg=="))             // hunter2, generated
+	require.True(t, m.Intercept("##lxcbot-secret aHVudGVyMjI= DB_PASSWORD")) // hunter22
+	require.True(t, m.Intercept("##lxcbot-secret NTQzMg== DB_PORT"))         // 5432: not hidden
+	require.True(t, m.Intercept("##lxcbot-secret YXBw DB_USER"))             // app: not hidden
+	require.Equal(t, "pw=••••••, again ••••••, app on 5432", m.Mask("pw=hunter22, again hunter2, app on 5432"))
 	m.Add("x") // too short to mask
 	require.Equal(t, "x", m.Mask("x"))
 }

@@ -52,13 +52,17 @@ run_as_user() {
 	runuser -u "$user" -- "$@"
 }
 
+# __lxcbot_secret VALUE [KEY] announces a secret to the runner.
 __lxcbot_secret() {
-	printf '##lxcbot-secret %s\n' "$(printf '%s' "$1" | base64 -w0)" >&2
+	printf '##lxcbot-secret %s %s\n' "$(printf '%s' "$1" | base64 -w0)" "${2:-}" >&2
 }
 
 generate_password() {
-	local len="${1:-24}" pw
-	pw="$(tr -dc 'A-Za-z0-9' </dev/urandom | head -c "$len")"
+	local len="${1:-24}" raw pw
+	# Every stage reads its whole input: an early-closing reader would kill
+	# the writer with SIGPIPE, which set -e plus pipefail turns into a failure.
+	raw="$(head -c 512 /dev/urandom | base64 -w0 | tr -dc 'A-Za-z0-9')"
+	pw="$(printf '%s' "$raw" | cut -c1-"$len")"
 	__lxcbot_secret "$pw"
 	printf '%s\n' "$pw"
 }
@@ -67,7 +71,7 @@ save_credential() {
 	local service="$1" key="$2" value="$3"
 	local dir=/etc/infrahaus/credentials
 	local file="$dir/$service"
-	__lxcbot_secret "$value"
+	__lxcbot_secret "$value" "$key"
 	mkdir -p "$dir"
 	chmod 700 "$dir"
 	touch "$file"

@@ -3,6 +3,7 @@ package provision
 import (
 	"encoding/base64"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -55,16 +56,49 @@ func (m *Masker) Mask(s string) string {
 	return s
 }
 
-// Intercept handles a side-channel secret line: if line is one, its value is
-// registered and Intercept returns true (the line must not be shown).
+// Intercept handles a side-channel secret line ("##lxcbot-secret <base64
+// value> [KEY]"): if line is one, the value is registered when it is worth
+// hiding and Intercept returns true (the line must not be shown).
 func (m *Masker) Intercept(line string) bool {
 	rest, ok := strings.CutPrefix(strings.TrimLeft(line, " \t"), strings.TrimSpace(SecretMarker))
 	if !ok {
 		return false
 	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(rest))
-	if err == nil {
+	f := strings.Fields(rest)
+	if len(f) == 0 {
+		return true
+	}
+	raw, err := base64.StdEncoding.DecodeString(f[0])
+	if err != nil {
+		return true
+	}
+	key := ""
+	if len(f) > 1 {
+		key = f[1]
+	}
+	if secretWorthy(key, string(raw)) {
 		m.Add(string(raw))
 	}
 	return true
+}
+
+// secretWorthy decides whether a saved value is hidden from output.
+// Generated values (no key) and values under secret-sounding keys always
+// are; other values (a user name, a port) only when long and not a number,
+// so that ordinary words and port numbers stay readable.
+func secretWorthy(key, value string) bool {
+	if key == "" {
+		return true
+	}
+	k := strings.ToUpper(key)
+	for _, w := range []string{"PASS", "SECRET", "TOKEN", "KEY", "PWD", "PRIVATE", "CRED", "AUTH", "SALT"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	if len(value) < 8 {
+		return false
+	}
+	_, err := strconv.Atoi(value)
+	return err != nil
 }

@@ -79,7 +79,7 @@ func (r *run) deploy(ctx context.Context) error {
 	if _, err := r.must(ctx, "mkdir", "-p", "--", CredentialsDir); err != nil {
 		return fmt.Errorf("creating the credentials directory: %w", err)
 	}
-	if _, err := r.must(ctx, "chmod", "700", "--", CredentialsDir); err != nil {
+	if _, err := r.must(ctx, "chmod", "700", CredentialsDir); err != nil {
 		return fmt.Errorf("protecting the credentials directory: %w", err)
 	}
 	for _, f := range r.tpl.Files {
