@@ -345,3 +345,18 @@ func TestUnreachableAPIIsUnavailable(t *testing.T) {
 	require.ErrorIs(t, err, provision.ErrUnavailable)
 	require.ErrorContains(t, err, "reading proxmox version")
 }
+
+func TestCreateErrorNeverShowsPassword(t *testing.T) {
+	t.Parallel()
+	// PVE's parameter errors may quote the rejected value.
+	cs := newCaptureServer(t, map[string]answer{
+		"POST /nodes/pve/lxc": {status: 400, reason: "Parameter verification failed.",
+			body: []byte(`{"data":null,"errors":{"password":"invalid format - 'pw-Never-Shown' contains a forbidden character"}}`)},
+	})
+	_, err := cs.client(t).CreateContainer(t.Context(), "pve", CreateSpec{
+		VMID: 101, OSTemplate: "local:vztmpl/x.tar.zst", Storage: "local-lvm", DiskGiB: 8, Password: "pw-Never-Shown",
+	})
+	require.ErrorIs(t, err, provision.ErrInvalid)
+	require.ErrorContains(t, err, "400 Parameter verification failed. (password: invalid format")
+	require.NotContains(t, err.Error(), "pw-Never-Shown")
+}
