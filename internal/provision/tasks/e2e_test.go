@@ -2,6 +2,7 @@ package tasks_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -148,7 +149,7 @@ func (b *bundle) startWorker(t *testing.T) (stop func()) {
 	require.NoError(t, err)
 	w := tasks.NewServer(rdb, 8, tasks.ServerOptions{
 		DelayedTaskCheckInterval: 100 * time.Millisecond, TaskCheckInterval: 50 * time.Millisecond,
-		RetryDelayFunc: func(int, error, *asynq.Task) time.Duration { return 200 * time.Millisecond },
+		RetryDelayFunc:  func(int, error, *asynq.Task) time.Duration { return 200 * time.Millisecond },
 		ShutdownTimeout: 2 * time.Second,
 	})
 	require.NoError(t, w.Start(tasks.NewHandler(b.engine, b.log)))
@@ -285,4 +286,136 @@ func TestEndToEndEveryExampleTemplateBecomesReady(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "nginx.service", ng[0].Unit)
 	require.Contains(t, ng[0].URL, ":80")
+}
+
+func TestFailedScriptRetryResumesMasksSecretsAndPassesArgumentsLiterally(t *testing.T) {
+	b := setupE2E(t)
+	const pw = "s3cretvalue42"
+	weirdPkg := "pkg;touch /tmp/pwned"
+	weirdDir := "/opt/my app;touch /tmp/pwned2"
+	weirdFile := "we'ird $(touch x).txt"
+	require.NoError(t, b.db.UpsertBucket(b.ctx, &provision.Bucket{Name: "weird", Manager: provision.ManagerApt,
+		Packages: []provision.Package{{Name: weirdPkg}}}))
+	require.NoError(t, b.db.CreateTemplate(b.ctx, &provision.Template{
+		Name: "flaky", OSTemplate: "debian-12-standard", Cores: 1, MemoryMiB: 512, DiskGiB: 8, Unprivileged: true,
+		Buckets: []string{"weird"},
+		Files:   []provision.TemplateFile{{Name: weirdFile, TargetDir: weirdDir, Policy: provision.PolicyDefault, Content: []byte("hi\n")}},
+		Scripts: []provision.TemplateScript{
+			{Order: 10, Name: "10-secret.sh", Enabled: true, Body: "save_credential app DB_PASSWORD " + pw + "\necho \"the password is " + pw + "\"\n"},
+			{Order: 20, Name: "20-flaky.sh", Enabled: true, Body: "echo step one\nif [ ! -f /tmp/fixed ]; then\n  echo \"failing near " + pw + "\" >&2\n  exit 3\nfi\necho fixed\n"},
+		},
+	}))
+
+	c, err := b.engine.Create(b.ctx, alice, provision.Origin{Platform: provision.PlatformConsole},
+		provision.CreateRequest{Template: "flaky", Hostname: "flaky1"}, "flaky-1")
+	require.NoError(t, err)
+	events := b.progress(t, c.ID, "")
+	last := events[len(events)-1]
+	require.Equal(t, provision.ProgressFailed, last.Type)
+	require.Equal(t, provision.PhaseScripts, last.Phase)
+	require.Contains(t, last.Message, "exited with status 3")
+	require.Contains(t, strings.Join(last.Lines, "\n"), "failing near ••••••")
+	failed := b.waitState(t, c.ID, provision.StateFailed)
+	require.Equal(t, provision.PhaseScripts, failed.FailedPhase)
+
+	// Arguments reached the container literally: no shell ran them.
+	g, ok := b.guests.get(failed.VMID)
+	require.True(t, ok)
+	var sawPkg bool
+	for _, rec := range g.Commands() {
+		if rec.Top && len(rec.Argv) > 0 && rec.Argv[len(rec.Argv)-1] == weirdPkg {
+			sawPkg = true
+		}
+	}
+	require.True(t, sawPkg, "package name did not arrive as one argument")
+	require.False(t, g.Exists("/tmp/pwned"))
+	require.False(t, g.Exists("/tmp/pwned2"))
+	require.True(t, g.Exists(weirdDir+"/"+weirdFile))
+
+	// Fix the cause and retry: only the failed script runs again.
+	before := b.cluster.Counters()
+	require.NoError(t, g.WriteFile("/tmp/fixed", []byte("1"), 0o644, "root"))
+	require.NoError(t, b.engine.Retry(b.ctx, alice, c.ID))
+	retried := b.progress(t, c.ID, last.ID)
+	require.Equal(t, provision.ProgressReady, retried[len(retried)-1].Type)
+	require.Equal(t, []provision.Phase{provision.PhaseScripts, provision.PhaseDiscover, provision.PhaseReady},
+		phaseOrder(retried, provision.ProgressPhaseStarted))
+	for _, e := range retried {
+		require.NotEqual(t, "10-secret.sh", e.Script, "a finished script ran again")
+	}
+	after := b.cluster.Counters()
+	require.Equal(t, before.Created, after.Created, "create repeated")
+	require.Equal(t, before.Started, after.Started, "start repeated")
+	b.waitState(t, c.ID, provision.StateReady)
+
+	// The secret never reached the stream, the timeline or the error text.
+	for _, e := range append(events, retried...) {
+		require.NotContains(t, e.Line+e.Message+strings.Join(e.Lines, "\n"), pw)
+	}
+	var sawMasked bool
+	for _, e := range events {
+		if strings.Contains(e.Line, "the password is ••••••") {
+			sawMasked = true
+		}
+	}
+	require.True(t, sawMasked, "the echoed password line was not published masked")
+	stored, err := b.db.ListEvents(b.ctx, c.ID, nil, 0)
+	require.NoError(t, err)
+	for _, e := range stored {
+		require.NotContains(t, e.Message, pw)
+		require.NotContains(t, fmt.Sprint(e.Data), pw)
+	}
+	require.NotContains(t, failed.LastError, pw)
+	// The credential itself was stored (encrypted) for later reveal.
+	creds, err := b.db.ListCredentials(b.ctx, c.ID, "app")
+	require.NoError(t, err)
+	require.Len(t, creds, 1)
+	require.Equal(t, pw, creds[0].Value.Reveal())
+}
+
+func TestFiftyConcurrentCreationsGetDistinctVMIDs(t *testing.T) {
+	b := setupE2E(t)
+	nodes := b.cluster.NodeNames()
+	const n = 50
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := b.engine.Create(b.ctx, alice, provision.Origin{Platform: provision.PlatformConsole},
+				provision.CreateRequest{Template: "nginx-web", Hostname: fmt.Sprintf("web%02d", i), Node: nodes[i%len(nodes)]},
+				fmt.Sprintf("burst-%d", i))
+			if err == nil {
+				ids[i] = c.ID
+			}
+			assertNoError(t, err)
+		}()
+	}
+	wg.Wait()
+	// A duplicate delivery returns the same container.
+	again, err := b.engine.Create(b.ctx, alice, provision.Origin{Platform: provision.PlatformConsole},
+		provision.CreateRequest{Template: "nginx-web", Hostname: "web00", Node: nodes[0]}, "burst-0")
+	require.NoError(t, err)
+	require.Equal(t, ids[0], again.ID)
+
+	vmids := map[int]bool{}
+	for _, id := range ids {
+		c := b.waitState(t, id, provision.StateReady, provision.StateFailed)
+		require.Equal(t, provision.StateReady, c.State, "%s failed at %s: %s", c.Hostname, c.FailedPhase, c.LastError)
+		require.False(t, vmids[c.VMID], "VMID %d used twice", c.VMID)
+		vmids[c.VMID] = true
+	}
+	total := 0
+	for _, node := range nodes {
+		total += len(b.cluster.Containers(node))
+	}
+	require.Equal(t, n, total)
+}
+
+func assertNoError(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Errorf("unexpected error: %v", err)
+	}
 }
