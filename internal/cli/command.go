@@ -49,6 +49,7 @@ type Env struct {
 // listing its constructor here.
 func commands() []Command {
 	cmds := []Command{
+		healthcheckCommand(),
 		helpCommand(),
 		migrateCommand(),
 		pvesimCommand(),

@@ -192,7 +192,8 @@ func (pg *Postgres) Stop() {
 	os.RemoveAll(pg.dir)
 }
 
-func (pg *Postgres) exec(ctx context.Context, sql string) error {
+// Exec runs one statement in the server's postgres database.
+func (pg *Postgres) Exec(ctx context.Context, sql string) error {
 	c, err := pgx.Connect(ctx, pg.DSN("postgres"))
 	if err != nil {
 		return err
@@ -210,7 +211,7 @@ func (pg *Postgres) ensureTemplate() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := pg.exec(ctx, "CREATE DATABASE lxcbot_tmpl"); err != nil {
+	if err := pg.Exec(ctx, "CREATE DATABASE lxcbot_tmpl"); err != nil {
 		return fmt.Errorf("creating template database: %w", err)
 	}
 	if err := migrations.Up(ctx, pg.DSN("lxcbot_tmpl")); err != nil {
@@ -226,7 +227,7 @@ func (pg *Postgres) newDatabase(t testing.TB, template string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	pg.mu.Lock()
-	err := pg.exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, template))
+	err := pg.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, template))
 	pg.mu.Unlock()
 	if err != nil {
 		t.Fatalf("testenv: creating database %s: %v", name, err)
@@ -237,7 +238,7 @@ func (pg *Postgres) newDatabase(t testing.TB, template string) string {
 		if pg.p.exited() {
 			return
 		}
-		if err := pg.exec(ctx, fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", name)); err != nil {
+		if err := pg.Exec(ctx, fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", name)); err != nil {
 			t.Logf("testenv: dropping database %s: %v", name, err)
 		}
 	})
