@@ -48,7 +48,7 @@ func TestContainerReachableOverSSHOnItsNodeOnly(t *testing.T) {
 	post(t, c, env, "/nodes/pve2/lxc", url.Values{
 		"vmid": {"321"}, "hostname": {"web1"},
 		"ostemplate": {"local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"},
-		"rootfs": {"local-lvm:8"}, "net0": {"name=eth0,bridge=vmbr0,ip=dhcp"},
+		"rootfs":     {"local-lvm:8"}, "net0": {"name=eth0,bridge=vmbr0,ip=dhcp"},
 	})
 	post(t, c, env, "/nodes/pve2/lxc/321/status/start", nil)
 
