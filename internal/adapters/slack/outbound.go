@@ -1,0 +1,96 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+)
+
+// outbound bounds and retries calls to Slack's Web API: at most a fixed
+// number run at once, a 429 waits for its Retry-After, and transient
+// failures (5xx, network) back off exponentially, a bounded number of times.
+type outbound struct {
+	sem      chan struct{}
+	attempts int
+	base     time.Duration // first backoff and the least wait after a 429
+	maxWait  time.Duration
+}
+
+func newOutbound(concurrency, attempts int, base time.Duration) *outbound {
+	return &outbound{sem: make(chan struct{}, concurrency), attempts: attempts, base: base, maxWait: 30 * base}
+}
+
+// do runs fn under the concurrency bound, retrying as described above.
+// what names the call for errors ("chat.update C1").
+func (o *outbound) do(ctx context.Context, what string, fn func(ctx context.Context) error) error {
+	var err error
+	backoff := o.base
+	for attempt := 1; ; attempt++ {
+		select {
+		case o.sem <- struct{}{}:
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w", what, ctx.Err())
+		}
+		err = fn(ctx)
+		<-o.sem
+		if err == nil {
+			return nil
+		}
+		wait, retry := o.retryAfter(err, backoff)
+		if !retry || attempt >= o.attempts {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		backoff = min(backoff*2, o.maxWait)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%s: %w (while waiting to retry after: %v)", what, ctx.Err(), err)
+		}
+	}
+}
+
+// retryAfter says whether err is worth retrying and how long to wait.
+func (o *outbound) retryAfter(err error, backoff time.Duration) (time.Duration, bool) {
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		return min(max(rl.RetryAfter, o.base), o.maxWait), true
+	}
+	return backoff, transient(err)
+}
+
+// transient reports failures a retry may fix: server errors, timeouts and
+// broken connections. Slack's own error answers ("channel_not_found",
+// "invalid_blocks") are final.
+func transient(err error) bool {
+	var sc slack.StatusCodeError
+	if errors.As(err, &sc) {
+		return sc.Code >= 500 || sc.Code == http.StatusTooManyRequests
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		return se.Err == "ratelimited" || se.Err == "internal_error" || se.Err == "fatal_error" || se.Err == "service_unavailable"
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "connection reset") || strings.Contains(msg, "EOF") || strings.Contains(msg, "connection refused")
+}
+
+// isRateLimited reports a 429 that survived the retries.
+func isRateLimited(err error) bool {
+	var rl *slack.RateLimitedError
+	return errors.As(err, &rl)
+}
