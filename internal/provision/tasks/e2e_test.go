@@ -75,6 +75,20 @@ type bundle struct {
 	redis   string
 	nodes   *tasks.NodeClients
 	log     *slog.Logger
+
+	mu      sync.Mutex
+	workers []func()
+}
+
+// stopWorkers shuts every running worker down, as a deploy or crash would.
+func (b *bundle) stopWorkers() {
+	b.mu.Lock()
+	ws := b.workers
+	b.workers = nil
+	b.mu.Unlock()
+	for _, stop := range ws {
+		stop()
+	}
 }
 
 func setupE2E(t *testing.T) *bundle {
@@ -161,6 +175,9 @@ func (b *bundle) startWorker(t *testing.T) (stop func()) {
 		})
 	}
 	t.Cleanup(stop)
+	b.mu.Lock()
+	b.workers = append(b.workers, stop)
+	b.mu.Unlock()
 	return stop
 }
 
@@ -418,4 +435,94 @@ func assertNoError(t *testing.T, err error) {
 	if err != nil {
 		t.Errorf("unexpected error: %v", err)
 	}
+}
+
+func TestInterruptedJobResumesOnAnotherWorker(t *testing.T) {
+	b := setupE2E(t)
+	require.NoError(t, b.db.CreateTemplate(b.ctx, &provision.Template{
+		Name: "slow", OSTemplate: "debian-12-standard", Cores: 1, MemoryMiB: 512, DiskGiB: 8, Unprivileged: true,
+		Scripts: []provision.TemplateScript{
+			{Order: 10, Name: "10-first.sh", Enabled: true, Body: "echo first\n"},
+			{Order: 20, Name: "20-wait.sh", Enabled: true, Body: "echo waiting\nwhile [ ! -f /tmp/go ]; do sleep 0.05; done\necho done\n"},
+		},
+	}))
+	// The bundle's worker is the one that dies; a second one takes over.
+	c, err := b.engine.Create(b.ctx, alice, provision.Origin{Platform: provision.PlatformConsole},
+		provision.CreateRequest{Template: "slow", Hostname: "slow1"}, "slow-1")
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithTimeout(b.ctx, 90*time.Second)
+	defer cancel()
+	ch, err := b.engine.Subscribe(ctx, c.ID, "")
+	require.NoError(t, err)
+	for e := range ch {
+		if e.Type == provision.ProgressLog && e.Line == "waiting" {
+			break
+		}
+	}
+	cancel()
+
+	b.stopWorkers()
+	cur, err := b.db.GetContainer(b.ctx, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, provision.StateCreating, cur.State)
+	require.False(t, cur.HasPhase(provision.PhaseScripts))
+
+	g, ok := b.guests.get(cur.VMID)
+	require.True(t, ok)
+	require.NoError(t, g.WriteFile("/tmp/go", []byte("1"), 0o644, "root"))
+	b.startWorker(t)
+	ready := b.waitState(t, c.ID, provision.StateReady)
+	require.True(t, ready.HasPhase(provision.PhaseScripts))
+
+	counters := b.cluster.Counters()
+	require.Equal(t, 1, sum(counters.Created), "create ran more than once")
+	require.Equal(t, 1, sum(counters.Started), "start ran more than once")
+	firstRuns := 0
+	for _, rec := range g.Commands() {
+		if rec.Top && strings.Contains(strings.Join(rec.Argv, " "), "10-first.sh") && rec.Argv[0] == "bash" {
+			firstRuns++
+		}
+	}
+	require.Equal(t, 1, firstRuns, "a finished script ran again after the resume")
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func TestCancelStopsARunningJobAndRemovesTheContainer(t *testing.T) {
+	b := setupE2E(t)
+	require.NoError(t, b.db.CreateTemplate(b.ctx, &provision.Template{
+		Name: "forever", OSTemplate: "debian-12-standard", Cores: 1, MemoryMiB: 512, DiskGiB: 8, Unprivileged: true,
+		Scripts: []provision.TemplateScript{{Order: 10, Name: "10-wait.sh", Enabled: true,
+			Body: "echo waiting\nwhile [ ! -f /tmp/never ]; do sleep 0.05; done\n"}},
+	}))
+	c, err := b.engine.Create(b.ctx, alice, provision.Origin{Platform: provision.PlatformConsole},
+		provision.CreateRequest{Template: "forever", Hostname: "forever1"}, "forever-1")
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(b.ctx, 90*time.Second)
+	defer cancel()
+	ch, err := b.engine.Subscribe(ctx, c.ID, "")
+	require.NoError(t, err)
+	var events []provision.ProgressEvent
+	for e := range ch {
+		events = append(events, e)
+		if e.Type == provision.ProgressLog && e.Line == "waiting" {
+			require.NoError(t, b.engine.Cancel(b.ctx, alice, c.ID))
+		}
+	}
+	require.Equal(t, provision.ProgressCancelled, events[len(events)-1].Type)
+	got := b.waitState(t, c.ID, provision.StateCancelled)
+	_, exists := b.cluster.Container(got.NodeName, got.VMID)
+	require.False(t, exists, "the cancelled container is still on Proxmox")
+	reserved, err := b.db.ReservedVMIDs(b.ctx)
+	require.NoError(t, err)
+	require.NotContains(t, reserved, got.VMID)
+	var ue *provision.UserError
+	require.ErrorAs(t, b.engine.Cancel(b.ctx, alice, c.ID), &ue)
 }
