@@ -330,3 +330,10 @@ func (quietLogger) Debugf(string, ...any)            {}
 func (quietLogger) Infof(string, ...any)             {}
 func (q quietLogger) Warnf(format string, v ...any)  { q.log.Warn(fmt.Sprintf(format, v...)) }
 func (q quietLogger) Errorf(format string, v ...any) { q.log.Error(fmt.Sprintf(format, v...)) }
+
+// ConfigFor builds the API part of a node record into a Config; the caller
+// adds Logger and tuning.
+func ConfigFor(n provision.Node) Config {
+	return Config{APIURL: n.APIURL, TokenID: n.TokenID, TokenSecret: n.TokenSecret,
+		TLSFingerprint: n.TLSFingerprint, InsecureSkipVerify: n.InsecureSkipVerify}
+}

@@ -335,7 +335,7 @@ func (r *Runner) Push(ctx context.Context, vmid int, content []byte, dest string
 	}
 	r.log.DebugContext(ctx, "pct push", "vmid", vmid, "dest", dest, "bytes", len(content))
 
-	res, err := r.run(ctx, "cat > "+Quote(staged), bytes.NewReader(content), nil)
+	res, err := r.run(ctx, "mkdir -p -m0700 "+stagingDir+" && cat > "+Quote(staged), bytes.NewReader(content), nil)
 	// Remove the staged copy whatever happened, even if ctx is already done:
 	// it may hold secrets.
 	defer r.removeStaged(ctx, staged)
@@ -664,12 +664,17 @@ func withEnv(argv []string, env map[string]string) ([]string, error) {
 	return append(out, argv...), nil
 }
 
+// stagingDir holds files on their way into a container. It is created
+// root-only because pushed files can hold credentials; /tmp would leave them
+// world-readable until removed.
+const stagingDir = "/var/lib/lxcbot/staging"
+
 func stagingPath() (string, error) {
 	var b [12]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("naming staging file: %w", err)
 	}
-	return "/tmp/lxcbot-" + hex.EncodeToString(b[:]), nil
+	return stagingDir + "/lxcbot-" + hex.EncodeToString(b[:]), nil
 }
 
 // unixPerms turns Go's mode bits into the octal number pct expects.
@@ -732,4 +737,10 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "..."
+}
+
+// ConfigFor builds the SSH part of a node record into a Config; the caller
+// adds Logger and tuning.
+func ConfigFor(n provision.Node) Config {
+	return Config{Addr: n.SSHAddr, User: n.SSHUser, Password: n.SSHPassword, PrivateKey: n.SSHPrivateKey, HostKey: n.SSHHostKey}
 }

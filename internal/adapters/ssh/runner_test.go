@@ -203,9 +203,9 @@ func (n *pctNode) handle(t *testing.T) handlerFunc {
 		n.mu.Lock()
 		defer n.mu.Unlock()
 		switch {
-		case strings.HasPrefix(r.Cmd, "cat > "):
+		case strings.HasPrefix(r.Cmd, "mkdir -p -m0700 /var/lib/lxcbot/staging && cat > "):
 			data, _ := io.ReadAll(r.Stdin)
-			n.staged[strings.TrimPrefix(r.Cmd, "cat > ")] = data
+			n.staged[strings.TrimPrefix(r.Cmd, "mkdir -p -m0700 /var/lib/lxcbot/staging && cat > ")] = data
 			return 0
 		case strings.HasPrefix(r.Cmd, "rm -f "):
 			p := strings.TrimPrefix(r.Cmd, "rm -f ")
@@ -256,7 +256,7 @@ func TestPush(t *testing.T) {
 	require.Equal(t, content, node.pushed["/etc/my app/app.env"])
 	args := node.pushArgs
 	require.Equal(t, []string{"push", "104", args[2], "/etc/my app/app.env", "--perms", "0640", "--user", "app", "--group", "app"}, args)
-	require.True(t, strings.HasPrefix(args[2], "/tmp/lxcbot-"), args[2])
+	require.True(t, strings.HasPrefix(args[2], "/var/lib/lxcbot/staging/lxcbot-"), args[2])
 	require.Equal(t, []string{args[2]}, node.removed, "the staged copy is removed")
 	require.Empty(t, node.staged)
 }
