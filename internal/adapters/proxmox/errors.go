@@ -13,8 +13,9 @@ import (
 
 // Errors a caller can test for with errors.Is.
 var (
-	// ErrVMIDExists: create was refused because the VMID is taken.
-	ErrVMIDExists = fmt.Errorf("VMID already in use: %w", provision.ErrConflict)
+	// ErrVMIDExists: create was refused because the VMID is taken. It is
+	// the domain's error, so the pipeline's errors.Is check matches.
+	ErrVMIDExists = provision.ErrVMIDExists
 	// ErrAlreadyRunning: start was refused because the container runs.
 	ErrAlreadyRunning = fmt.Errorf("container already running: %w", provision.ErrConflict)
 	// ErrNotRunning: stop, shutdown or reboot was refused because the
