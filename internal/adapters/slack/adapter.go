@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -79,9 +80,10 @@ type Adapter struct {
 	workers chan struct{} // requests running
 	watches chan struct{}
 
-	ctx    context.Context // outlives requests; cancelled by Close
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ctx     context.Context // outlives requests; cancelled by Close
+	cancel  context.CancelFunc
+	closing atomic.Bool
+	wg      sync.WaitGroup
 }
 
 // New builds an adapter. It does no I/O.
@@ -156,10 +158,11 @@ func New(cfg Config, d Deps) (*Adapter, error) {
 	return a, nil
 }
 
-// Close stops accepting work and waits, until ctx ends, for requests and
-// job cards in flight.
+// Close stops accepting work and waits for requests and job cards in
+// flight to finish; when ctx ends first, it cancels them and waits for them
+// to stop.
 func (a *Adapter) Close(ctx context.Context) error {
-	a.cancel()
+	a.closing.Store(true)
 	done := make(chan struct{})
 	go func() {
 		a.wg.Wait()
@@ -167,8 +170,11 @@ func (a *Adapter) Close(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
+		a.cancel()
 		return nil
 	case <-ctx.Done():
+		a.cancel()
+		<-done
 		return fmt.Errorf("waiting for slack work in flight: %w", ctx.Err())
 	}
 }
@@ -185,7 +191,7 @@ func (a *Adapter) goWork(what string, fn func(ctx context.Context)) error {
 	default:
 		return errBusy
 	}
-	if a.ctx.Err() != nil {
+	if a.closing.Load() {
 		<-a.slots
 		return errBusy
 	}
@@ -208,6 +214,9 @@ func (a *Adapter) goWork(what string, fn func(ctx context.Context)) error {
 // goWatch follows a job card on its own bounded set of goroutines, so that
 // long-running watches do not hold request workers.
 func (a *Adapter) goWatch(fn func(ctx context.Context)) bool {
+	if a.closing.Load() {
+		return false
+	}
 	select {
 	case a.watches <- struct{}{}:
 	default:

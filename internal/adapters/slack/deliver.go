@@ -71,9 +71,13 @@ func (a *Adapter) sendEphemeral(ctx context.Context, o *origin, resp commands.Re
 	}
 	text := fallbackText(resp.Blocks)
 	for i, m := range splitMessages(blocks) {
-		if i == 0 && o.responseURL != "" {
+		// A slash command answers through its response_url (replacing the
+		// "working…" note); a button through chat.postEphemeral, unless it
+		// replaces the ephemeral message it was on.
+		replace := o.replaceAck || (resp.Replace && o.ephemeralMsg)
+		if i == 0 && o.responseURL != "" && (o.command || replace) {
 			msg := &slack.WebhookMessage{ResponseType: slack.ResponseTypeEphemeral, Text: text, Blocks: &slack.Blocks{BlockSet: m},
-				ReplaceOriginal: o.replaceAck || (resp.Replace && o.ephemeralMsg)}
+				ReplaceOriginal: replace}
 			err := a.out.do(ctx, "response_url", func(ctx context.Context) error {
 				return slack.PostWebhookCustomHTTPContext(ctx, o.responseURL, a.hc, msg)
 			})

@@ -198,7 +198,7 @@ func TestTheSameDeliveryTwiceHasOneEffect(t *testing.T) {
 		}
 	}
 	require.Equal(t, 1, cards, "one job card for a button delivered twice")
-	require.Len(t, b.fake.Calls("views.publish"), 1, "one home tab for a retried event")
+	require.Len(t, b.fake.Calls("views.publish"), 1, "one home tab for a retried event: %s", b.logs.String())
 }
 
 func TestCreateFormOpensAtOnceAndShowsErrorsInline(t *testing.T) {

@@ -24,6 +24,7 @@ type origin struct {
 	triggerID           string
 	viewID              string // a modal opened for this request
 	replaceAck          bool   // the ack posted a "working…" message to replace
+	command             bool   // a slash command: answers go through response_url
 }
 
 // cardThread is the thread root for replies about the message a button
@@ -107,7 +108,7 @@ func (a *Adapter) command(ctx context.Context, sc slack.SlashCommand) any {
 		DeliveryID: "cmd:" + sc.TeamID + ":" + sc.TriggerID,
 		ReceivedAt: a.now(),
 	}
-	o := &origin{team: sc.TeamID, channel: sc.ChannelID, user: sc.UserID, responseURL: sc.ResponseURL, triggerID: sc.TriggerID}
+	o := &origin{team: sc.TeamID, channel: sc.ChannelID, user: sc.UserID, responseURL: sc.ResponseURL, triggerID: sc.TriggerID, command: true}
 	form := a.opensForm(req)
 	p := newPending()
 	ok, err := a.claim(ctx, req.DeliveryID)
@@ -125,8 +126,11 @@ func (a *Adapter) command(ctx context.Context, sc slack.SlashCommand) any {
 		}
 		req.Groups = a.groupsOf(ctx, sc.UserID)
 		resp := a.router.Handle(ctx, req)
-		if !form && p.offer(resp, fitsAck) {
-			return
+		if !form {
+			if p.offer(resp, fitsAck) {
+				return
+			}
+			o.replaceAck = true // the ack said "working…"
 		}
 		a.deliver(ctx, o, req, resp)
 	})
@@ -148,7 +152,6 @@ func (a *Adapter) command(ctx context.Context, sc slack.SlashCommand) any {
 		return &ackMessage{ResponseType: slack.ResponseTypeEphemeral, Text: fallbackText(resp.Blocks),
 			Blocks: slack.Blocks{BlockSet: renderBlocks(resp.Blocks)}}
 	}
-	o.replaceAck = true
 	return ephemeralAck(textWorking)
 }
 
