@@ -11,7 +11,7 @@ STATICCHECK_VERSION ?= v0.8.2
 FUZZTIME  ?= 10s
 
 .DEFAULT_GOAL := help
-.PHONY: help build test lint fuzz tidy-check deps
+.PHONY: help build test lint fuzz tidy-check deps bench
 
 help: ## Show this list of targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -42,3 +42,10 @@ fuzz: ## Fuzz each Fuzz target for FUZZTIME (default 10s); new failing inputs la
 
 tidy-check: ## Fail if go.mod or go.sum are not tidy (changes nothing)
 	$(GO) mod tidy -diff
+
+# Benchmarks report numbers and never fail on timing; they are not part of test or CI.
+BENCH_OUT ?= bench/results/latest.md
+QUICK     ?=
+
+bench: build ## Run the benchmarks (not in test/CI) and write bench/results/latest.md; QUICK=1 for a short smoke run
+	QUICK=$(QUICK) $(GO) run ./bench/cmd/benchrun -lxcbot $(BIN) -out $(BENCH_OUT)
