@@ -38,9 +38,9 @@ type optionChoice struct {
 
 // Discord's limits for commands.
 const (
-	maxCommandName = 32
+	maxCommandName    = 32
 	maxCmdDescription = 100
-	maxCmdOptions  = 25
+	maxCmdOptions     = 25
 )
 
 // fixedChoices are the values some arguments accept, offered as choices.
@@ -187,7 +187,7 @@ func checkTree(c appCommand, depth int) error {
 	if len(c.Options) > maxCmdOptions || len(c.Choices) > maxCmdOptions {
 		return fmt.Errorf("%s: %d options and %d choices; at most %d", c.Name, len(c.Options), len(c.Choices), maxCmdOptions)
 	}
-	if depth > 2 {
+	if depth > 3 { // command, group, subcommand, option
 		return fmt.Errorf("%s: nested too deep", c.Name)
 	}
 	seen := map[string]bool{}
