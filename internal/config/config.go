@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -263,4 +264,23 @@ func keywordPasswords(dsn string) []string {
 		}
 	}
 	return out
+}
+
+// Clone returns a copy that can be changed without touching c.
+func (c *Config) Clone() *Config {
+	d := *c
+	d.sources = maps.Clone(c.sources)
+	d.Nodes = slices.Clone(c.Nodes)
+	d.Admins = slices.Clone(c.Admins)
+	return &d
+}
+
+// Provided records that a program set a setting itself (the demo fills in
+// its own database, Redis and key), so Require accepts it; source says where
+// the value came from.
+func (c *Config) Provided(name, source string) {
+	if c.sources == nil {
+		c.sources = map[string]string{}
+	}
+	c.sources[name] = source
 }

@@ -46,8 +46,8 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (env *Env, err
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	c := *cfg
-	e := &Env{Config: &c}
+	c := cfg.Clone()
+	e := &Env{Config: c}
 	defer func() {
 		if err != nil {
 			e.Close()
@@ -67,6 +67,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (env *Env, err
 			return nil, err
 		}
 		c.DatabaseURL = secret.String(pg.DSN("lxcbot"))
+		c.Provided(config.EnvDatabaseURL, "demo")
 	}
 	if err := migrations.Up(ctx, c.DatabaseURL.Reveal()); err != nil {
 		return nil, err
@@ -79,6 +80,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (env *Env, err
 		}
 		e.redis = mr
 		c.RedisURL = secret.String("redis://" + mr.Addr() + "/0")
+		c.Provided(config.EnvRedisURL, "demo")
 	}
 
 	if c.EncryptionKey.IsZero() {
@@ -87,6 +89,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (env *Env, err
 			return nil, fmt.Errorf("generating an encryption key: %w", err)
 		}
 		c.EncryptionKey = k.Hex()
+		c.Provided(config.EnvEncryptionKey, "demo")
 	}
 
 	simOpts := simenv.Options{Nodes: 2, Logger: opts.Logger}
