@@ -1,6 +1,7 @@
 package migrations_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"strings"
@@ -141,4 +142,22 @@ func TestUpIsIdempotent(t *testing.T) {
 	dsn := testenv.EmptyPostgresDSN(t)
 	require.NoError(t, migrations.Up(ctx, dsn))
 	require.NoError(t, migrations.Up(ctx, dsn))
+}
+
+// TestConcurrentUpIsSerialised starts several migrations at once, as several
+// serve replicas do at start-up; the advisory lock makes them take turns.
+func TestConcurrentUpIsSerialised(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.EmptyPostgresDSN(t)
+	ctx := context.Background()
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() { errs <- migrations.Up(ctx, dsn) }()
+	}
+	for range 4 {
+		require.NoError(t, <-errs)
+	}
+	var buf bytes.Buffer
+	require.NoError(t, migrations.Status(ctx, dsn, &buf))
+	require.NotContains(t, buf.String(), "pending")
 }
