@@ -21,6 +21,7 @@ const (
 	EnvDatabaseURL        = "DATABASE_URL"
 	EnvRedisURL           = "REDIS_URL"
 	EnvEncryptionKey      = "LXCBOT_ENCRYPTION_KEY"
+	EnvPreviousKeys       = "LXCBOT_ENCRYPTION_KEY_PREVIOUS"
 	EnvHTTPAddr           = "LXCBOT_HTTP_ADDR"
 	EnvTemplatesDir       = "LXCBOT_TEMPLATES_DIR"
 	EnvAdmins             = "LXCBOT_ADMINS"
@@ -45,14 +46,17 @@ const (
 type Config struct {
 	File string `json:"file,omitempty"` // the LXCBOT_CONFIG file, if any
 
-	DatabaseURL   secret.String         `json:"database_url"`
-	RedisURL      secret.String         `json:"redis_url"`
-	EncryptionKey secret.String         `json:"encryption_key"` // 64 hex characters; see Key
-	HTTPAddr      string                `json:"http_addr"`
-	TemplatesDir  string                `json:"templates_dir,omitempty"`
-	Admins        []provision.Principal `json:"admins,omitempty"` // bootstrap admins
-	LogLevel      slog.Level            `json:"log_level"`
-	LogFormat     logging.Format        `json:"log_format"`
+	DatabaseURL   secret.String `json:"database_url"`
+	RedisURL      secret.String `json:"redis_url"`
+	EncryptionKey secret.String `json:"encryption_key"` // 64 hex characters; see Key
+	// PreviousKeys are retired keys, comma separated, that still open values
+	// sealed before a rotation; new values are sealed with EncryptionKey.
+	PreviousKeys secret.String         `json:"previous_keys"`
+	HTTPAddr     string                `json:"http_addr"`
+	TemplatesDir string                `json:"templates_dir,omitempty"`
+	Admins       []provision.Principal `json:"admins,omitempty"` // bootstrap admins
+	LogLevel     slog.Level            `json:"log_level"`
+	LogFormat    logging.Format        `json:"log_format"`
 
 	Slack   Slack   `json:"slack"`
 	Discord Discord `json:"discord"`
@@ -159,6 +163,29 @@ func (c *Config) Key() (secret.Key, error) {
 	return k, nil
 }
 
+// Keyring returns the keyring: EncryptionKey seals, previous keys only open.
+func (c *Config) Keyring() (*secret.Keyring, error) {
+	primary, err := c.Key()
+	if err != nil {
+		return nil, err
+	}
+	var old []secret.Key
+	if !c.PreviousKeys.IsZero() {
+		for _, s := range strings.Split(c.PreviousKeys.Reveal(), ",") {
+			k, err := secret.ParseKey(s)
+			if err != nil {
+				return nil, errorf(EnvPreviousKeys, err.Error())
+			}
+			old = append(old, k)
+		}
+	}
+	kr, err := secret.NewKeyring(primary, old...)
+	if err != nil {
+		return nil, errorf(EnvEncryptionKey, err.Error())
+	}
+	return kr, nil
+}
+
 // SlackEnabled reports whether Slack is configured.
 func (c *Config) SlackEnabled() bool { return !c.Slack.BotToken.IsZero() }
 
@@ -233,7 +260,7 @@ func (n Node) Provision() provision.Node {
 // the database and Redis URLs, so that the one place that turns errors into
 // output can blank them out of messages written by libraries.
 func (c *Config) Secrets() []string {
-	all := []secret.String{c.DatabaseURL, c.RedisURL, c.EncryptionKey,
+	all := []secret.String{c.DatabaseURL, c.RedisURL, c.EncryptionKey, c.PreviousKeys,
 		c.Slack.BotToken, c.Slack.SigningSecret, c.Slack.AppToken, c.Discord.BotToken}
 	for _, n := range c.Nodes {
 		all = append(all, n.TokenSecret, n.SSH.Password, n.SSH.PrivateKey)

@@ -48,6 +48,15 @@ func settings() []setting {
 			}
 			return nil
 		}},
+		{name: EnvPreviousKeys, secret: true, apply: func(c *Config, v string) error {
+			c.PreviousKeys = secret.String(strings.TrimSpace(v))
+			for _, k := range strings.Split(v, ",") {
+				if _, err := secret.ParseKey(k); err != nil {
+					return fmt.Errorf("each previous key %w", err)
+				}
+			}
+			return nil
+		}},
 		{name: EnvHTTPAddr, def: ":8080", apply: func(c *Config, v string) error {
 			c.HTTPAddr = v
 			return checkListenAddr(v)
