@@ -182,7 +182,7 @@ func writeAckTable(sec *section, rows []ackRow) {
 	}
 	peer := func(prefix string, c int) *ackRow {
 		for i := range rows {
-			if strings.HasPrefix(rows[i].server, prefix) && rows[i].Concurrency == c {
+			if strings.HasPrefix(rows[i].server, prefix) && rows[i].Concurrency == c && rows[i].Requests > 0 {
 				return &rows[i]
 			}
 		}
@@ -191,6 +191,10 @@ func writeAckTable(sec *section, rows []ackRow) {
 	sec.printf("| server | command | concurrency | req/s | req/s × floor | req/s × Bolt | p50 ms | p90 ms | p99 ms | p99 × floor | requests |\n")
 	sec.printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rows {
+		if r.Requests == 0 {
+			sec.printf("| %s | `/lxc %s` | %d | – | – | – | – | – | – | – | 0 of %d succeeded |\n", r.server, r.text, r.Concurrency, r.Errors)
+			continue
+		}
 		fl, bo := peer("floor", r.Concurrency), peer("Bolt", r.Concurrency)
 		xf, xb, pf := "–", "–", "–"
 		if fl != nil {
@@ -217,6 +221,10 @@ func writeAckTable(sec *section, rows []ackRow) {
 		return
 	}
 	for _, r := range lx {
+		if r.Requests == 0 {
+			sec.printf("- `/lxc %s`: not assessed, every request failed (%s)\n", r.text, r.FirstError)
+			continue
+		}
 		if fl != nil {
 			sec.printf("- `/lxc %s` throughput ≥ 50 %% of the floor: %s (%.0f %%)\n", r.text, met(r.ReqPerSec >= 0.5*fl.ReqPerSec), 100*r.ReqPerSec/fl.ReqPerSec)
 		}

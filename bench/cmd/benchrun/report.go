@@ -14,6 +14,7 @@ type report struct {
 	quick    bool
 	machine  machine
 	sections []section
+	memory   []memRow // gathered by the pipeline section for the memory section
 }
 
 // section is one benchmark's part of the report.
