@@ -95,7 +95,10 @@ func (c *memCards) get(id string) (provision.Origin, bool) {
 	return o, ok
 }
 
-func setup(t *testing.T, opts ...func(*setupOpts)) *testBundle {
+// setupBench is setup for benchmarks.
+func setupBench(b *testing.B) *testBundle { return setup(b) }
+
+func setup(t testing.TB, opts ...func(*setupOpts)) *testBundle {
 	t.Helper()
 	so := &setupOpts{}
 	for _, o := range opts {
