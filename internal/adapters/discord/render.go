@@ -232,11 +232,6 @@ func (a *Adapter) render(ctx context.Context, resp commands.Response) ([]outMess
 			b.row(c)
 		}
 	}
-	if resp.Page != nil && resp.Page.Total > 1 {
-		e := b.embed()
-		e.Footer = &embedFooter{Text: fmt.Sprintf("page %d of %d", resp.Page.Number, resp.Page.Total)}
-		b.total += utf8.RuneCountInString(e.Footer.Text)
-	}
 	msgs := b.finish()
 	for _, f := range resp.Files {
 		msgs[0].Attachments = append(msgs[0].Attachments, attachment{ID: len(msgs[0].files), Filename: f.Name})

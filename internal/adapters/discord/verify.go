@@ -52,3 +52,5 @@ func ParsePublicKey(h string) (ed25519.PublicKey, error) {
 	}
 	return ed25519.PublicKey(b), nil
 }
+
+func hexEncode(b []byte) string { return hex.EncodeToString(b) }
