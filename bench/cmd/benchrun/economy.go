@@ -51,6 +51,10 @@ func runEconomy(ctx context.Context, o options, _ tools, rep *report) section {
 		if b.Failed > 0 || b.TimedOut {
 			sec.note("%d creations: %d ready, %d failed, timed out %v; first problem: %s", n, b.Ready, b.Failed, b.TimedOut, b.FirstErr)
 		}
+		if b.Ready == 0 {
+			sec.printf("| %d | 0 | – | – | – | – | – | – | – |\n", n)
+			continue
+		}
 		waitQuiet(ctx, env.Slack, 3*time.Second, 2*time.Minute)
 		calls := env.Slack.Calls()[start:]
 		byMethod := map[string]int{}

@@ -36,6 +36,10 @@ func runMemory(ctx context.Context, o options, _ tools, rep *report) section {
 			sec.note("N = %d: %v", n, err)
 			return sec
 		}
+		if b.Ready == 0 {
+			sec.note("N = %d: no creation succeeded (%s), so there is no peak to report; idle was %s MiB", n, b.FirstErr, mib(idle))
+			return sec
+		}
 		rows = append(rows, memRow{mode: "fast", n: n, idleKiB: idle, peakKiB: b.PeakRSS})
 	}
 	sec.printf("VmRSS of the `lxcbot serve` process from `/proc/<pid>/status`: idle is 2 s after `/readyz` first answered 200, " +

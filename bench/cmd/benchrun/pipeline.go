@@ -65,6 +65,10 @@ func runPipeline(ctx context.Context, o options, _ tools, rep *report) section {
 			if b.Failed > 0 || b.TimedOut {
 				sec.note("%s, N = %d: %d ready, %d failed, timed out %v; first problem: %s", mode.name, n, b.Ready, b.Failed, b.TimedOut, b.FirstErr)
 			}
+			if b.Ready == 0 {
+				sec.printf("| %s | %d | 0 | – | – | – | – | – | – | – | – |\n", mode.name, n)
+				continue
+			}
 			if base == nil {
 				bb := b
 				base = &bb

@@ -28,7 +28,7 @@ type section struct {
 func (s *section) printf(format string, args ...any) { fmt.Fprintf(&s.body, format, args...) }
 
 func (s *section) note(format string, args ...any) {
-	n := fmt.Sprintf(format, args...)
+	n := strings.Join(strings.Fields(fmt.Sprintf(format, args...)), " ")
 	logf("%s: %s", s.title, n)
 	s.notes = append(s.notes, n)
 }
