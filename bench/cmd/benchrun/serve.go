@@ -157,6 +157,14 @@ func startServe(ctx context.Context, o options, m machine, so serveOptions) (env
 	if e.db, err = pgx.Connect(ctx, e.DSN); err != nil {
 		return nil, fmt.Errorf("connecting to the bench database: %w", err)
 	}
+	// Every section talks to serve through signed slash commands only.
+	status, body, err := command(ctx, e, "help", e.responseURL("probe"), "probe")
+	if err != nil {
+		return nil, fmt.Errorf("probing /slack/commands: %w", err)
+	}
+	if status != http.StatusOK {
+		return nil, fmt.Errorf("serve answered a signed /lxc help with %d (%.100s): Slack's HTTP endpoints are not mounted in this build", status, body)
+	}
 	return e, nil
 }
 
