@@ -23,7 +23,7 @@ var shellBuiltins = map[string]bool{
 }
 
 // packageProvided commands appear only when their package is installed.
-var packageProvided = map[string]bool{"pip": true, "pip3": true, "npm": true}
+var packageProvided = map[string]bool{"pip": true, "pip3": true, "npm": true, "psql": true, "curl": true}
 
 var sbinCommands = map[string]bool{"useradd": true, "adduser": true, "usermod": true, "groupadd": true,
 	"userdel": true, "chpasswd": true, "runuser": true}
@@ -43,7 +43,7 @@ func builtinTable() map[string]bool {
 		"pip", "pip3", "npm", "python3", "useradd", "adduser", "usermod", "groupadd", "userdel", "id", "getent",
 		"su", "runuser", "chpasswd", "whoami", "env", "printenv", "dirname", "basename", "seq", "uname",
 		"mktemp", "timeout", "nproc", "openssl", "systemd-detect-virt", "pgrep", "realpath", "readlink", "which",
-		"awk", "perl", "find", "xargs", "yes",
+		"awk", "perl", "find", "xargs", "yes", "psql", "curl", "install",
 	}
 	m := make(map[string]bool, len(names))
 	for _, n := range names {

@@ -74,6 +74,12 @@ func systemCommandFor(name string) builtinFunc {
 		}
 	case "pgrep":
 		return cPgrep
+	case "psql":
+		return cPsql
+	case "curl":
+		return cCurl
+	case "install":
+		return cInstall
 	}
 	return func(_ context.Context, _ *shell, argv []string, _ ioSet) (int, error) {
 		return 0, &UnsupportedError{What: "command " + argv[0]}
@@ -907,7 +913,7 @@ func cDpkg(_ context.Context, s *shell, argv []string, ios ioSet) (int, error) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
-		case a == "-s" || a == "--status" || a == "-l" || a == "--list" || a == "-W" || a == "--show":
+		case a == "-s" || a == "--status" || a == "-l" || a == "--list" || a == "-W" || a == "--show" || a == "-i" || a == "--install":
 			mode = a
 		case a == "-f" || a == "--showformat":
 			if i+1 < len(args) {
@@ -923,6 +929,9 @@ func cDpkg(_ context.Context, s *shell, argv []string, ios ioSet) (int, error) {
 		default:
 			pkgs = append(pkgs, a)
 		}
+	}
+	if mode == "-i" || mode == "--install" {
+		return s.dpkgInstall(pkgs, ios)
 	}
 	s.g.mu.Lock()
 	installed := map[string]string{}

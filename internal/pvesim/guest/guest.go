@@ -85,6 +85,7 @@ type Guest struct {
 	faults   []fault
 	nextPID  int
 	bootedAt time.Time
+	pg       *pgCluster // the PostgreSQL cluster, once postgresql is installed
 }
 
 // New builds a stopped container with a minimal Debian-like base system.

@@ -29,7 +29,8 @@ type pkgSpec struct {
 	units   []unitSpec
 	users   []string // system users the package creates
 	files   map[string]string
-	start   bool // Debian starts the unit right after installation
+	execs   map[string]string // executable files (mode 0755) and their content
+	start   bool              // Debian starts the unit right after installation
 }
 
 var aptCatalog = map[string]pkgSpec{
@@ -58,20 +59,21 @@ var aptCatalog = map[string]pkgSpec{
 			listen: "127.0.0.1:3306", user: "mysql"}}},
 	"docker.io": {version: "20.10.24", bins: []string{"/usr/bin/docker", "/usr/bin/dockerd"}, start: true,
 		units: []unitSpec{{name: "docker.service", desc: "Docker Application Container Engine", exec: "/usr/bin/dockerd"}}},
-	"python3":      {version: "3.11.2-1", bins: []string{"/usr/bin/python3"}},
-	"python3-pip":  {version: "23.0.1", bins: []string{"/usr/bin/pip", "/usr/bin/pip3"}},
-	"python3-venv": {version: "3.11.2-1"},
-	"nodejs":       {version: "18.19.0", bins: []string{"/usr/bin/node", "/usr/bin/nodejs"}},
-	"npm":          {version: "9.2.0", bins: []string{"/usr/bin/npm", "/usr/bin/node"}},
-	"curl":         {version: "7.88.1-10", bins: []string{"/usr/bin/curl"}},
-	"wget":         {version: "1.21.3-1", bins: []string{"/usr/bin/wget"}},
-	"git":          {version: "1:2.39.5-0", bins: []string{"/usr/bin/git"}},
-	"sudo":         {version: "1.9.13p3-1", bins: []string{"/usr/bin/sudo"}},
-	"jq":           {version: "1.6-2.1", bins: []string{"/usr/bin/jq"}},
-	"unzip":        {version: "6.0-28", bins: []string{"/usr/bin/unzip"}},
-	"htop":         {version: "3.2.2-2", bins: []string{"/usr/bin/htop"}},
-	"vim":          {version: "2:9.0.1378-2", bins: []string{"/usr/bin/vim"}},
-	"openssl":      {version: "3.0.15-1", bins: []string{"/usr/bin/openssl"}},
+	"python3":           {version: "3.11.2-1", bins: []string{"/usr/bin/python3"}},
+	"python3-pip":       {version: "23.0.1", bins: []string{"/usr/bin/pip", "/usr/bin/pip3"}},
+	"python3-venv":      {version: "3.11.2-1"},
+	"nodejs":            {version: "18.19.0", bins: []string{"/usr/bin/node", "/usr/bin/nodejs"}},
+	"npm":               {version: "9.2.0", bins: []string{"/usr/bin/npm", "/usr/bin/node"}},
+	"curl":              {version: "7.88.1-10", bins: []string{"/usr/bin/curl"}},
+	"wget":              {version: "1.21.3-1", bins: []string{"/usr/bin/wget"}},
+	"git":               {version: "1:2.39.5-0", bins: []string{"/usr/bin/git"}},
+	"sudo":              {version: "1.9.13p3-1", bins: []string{"/usr/bin/sudo"}},
+	"jq":                {version: "1.6-2.1", bins: []string{"/usr/bin/jq"}},
+	"unzip":             {version: "6.0-28", bins: []string{"/usr/bin/unzip"}},
+	"htop":              {version: "3.2.2-2", bins: []string{"/usr/bin/htop"}},
+	"vim":               {version: "2:9.0.1378-2", bins: []string{"/usr/bin/vim"}},
+	"openssl":           {version: "3.0.15-1", bins: []string{"/usr/bin/openssl"}},
+	"postgresql-client": {version: "15+248", bins: []string{"/usr/bin/psql", "/usr/bin/pg_dump"}},
 }
 
 // basePackages are preinstalled in every container.
@@ -208,12 +210,25 @@ func (g *Guest) installAptLocked(name string) (bool, error) {
 		}
 		spec = pkgSpec{version: "1.0-1"}
 	}
+	g.installSpecLocked(name, spec, true)
+	return true, nil
+}
+
+// installSpecLocked unpacks a package: stub binaries (Go-implemented
+// commands get their marker), executables, files, system users and units.
+// Units are enabled (and started when the package starts them) only when
+// enableUnits is set, as Debian's maintainer scripts do for apt packages.
+func (g *Guest) installSpecLocked(name string, spec pkgSpec, enableUnits bool) {
 	g.packages["apt"][name] = spec.version
 	for _, b := range spec.bins {
-		if _, ok := g.fs.nodes[b]; !ok {
-			_ = g.fs.mkdir(path.Dir(b), 0o755, "root", "root", true)
-			_ = g.fs.writeFile(b, []byte("#!/bin/sh\nexit 0\n"), false, 0o755, "root", "root")
+		content := "#!/bin/sh\nexit 0\n"
+		if packageProvided[path.Base(b)] {
+			content = builtinMarker
+		} else if _, ok := g.fs.nodes[b]; ok {
+			continue
 		}
+		_ = g.fs.mkdir(path.Dir(b), 0o755, "root", "root", true)
+		_ = g.fs.writeFile(b, []byte(content), false, 0o755, "root", "root")
 	}
 	if name == "python3-pip" || name == "npm" {
 		bin := map[string][]string{"python3-pip": {"pip", "pip3"}, "npm": {"npm"}}[name]
@@ -221,25 +236,37 @@ func (g *Guest) installAptLocked(name string) (bool, error) {
 			_ = g.fs.writeFile("/usr/bin/"+b, []byte(builtinMarker), false, 0o755, "root", "root")
 		}
 	}
+	if name == "postgresql" && g.pg == nil {
+		g.pg = newPGCluster()
+	}
 	for _, u := range spec.users {
 		if _, ok := g.users[u]; !ok {
 			uid := g.nextSystemUIDLocked()
 			g.addUserLocked(u, uid, uid, "/var/lib/"+u, "/usr/sbin/nologin")
 		}
 	}
-	for p, c := range spec.files {
+	for _, p := range sortedKeys(spec.files) {
 		_ = g.fs.mkdir(path.Dir(p), 0o755, "root", "root", true)
-		_ = g.fs.writeFile(p, []byte(c), false, 0o644, "root", "root")
+		_ = g.fs.writeFile(p, []byte(spec.files[p]), false, 0o644, "root", "root")
+	}
+	for _, p := range sortedKeys(spec.execs) {
+		_ = g.fs.mkdir(path.Dir(p), 0o755, "root", "root", true)
+		_ = g.fs.writeFile(p, []byte(spec.execs[p]), false, 0o755, "root", "root")
+		if n, ok := g.fs.nodes[p]; ok {
+			n.data, n.mode = []byte(spec.execs[p]), 0o755
+		}
 	}
 	for _, u := range spec.units {
 		g.writeUnitFileLocked(u)
+		if !enableUnits {
+			continue
+		}
 		st := g.unitLocked(u.name)
 		st.enabled = true
 		if spec.start {
 			_ = g.startUnitLocked(u.name)
 		}
 	}
-	return true, nil
 }
 
 func (g *Guest) nextSystemUIDLocked() int {
@@ -284,6 +311,8 @@ func normalizeUnit(name string) string {
 
 var unitDirs = []string{"/etc/systemd/system", "/run/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"}
 
+// unitFileLocked finds a unit file; an instance (name@inst.service) falls
+// back to its template (name@.service) with %i and %I replaced.
 func (g *Guest) unitFileLocked(name string) (string, string, bool) {
 	for _, d := range unitDirs {
 		p := d + "/" + name
@@ -291,7 +320,35 @@ func (g *Guest) unitFileLocked(name string) (string, string, bool) {
 			return string(n.data), p, true
 		}
 	}
-	return "", "", false
+	prefix, rest, ok := strings.Cut(name, "@")
+	inst, suffix, dot := strings.Cut(rest, ".")
+	if !ok || !dot || inst == "" {
+		return "", "", false
+	}
+	text, p, ok := g.unitFileLocked(prefix + "@." + suffix)
+	if !ok {
+		return "", "", false
+	}
+	return strings.NewReplacer("%i", inst, "%I", inst).Replace(text), p, true
+}
+
+// dropInsLocked returns the contents of the unit's drop-in files
+// (<unit>.d/*.conf in every unit directory), ordered by file name.
+func (g *Guest) dropInsLocked(name string) []string {
+	byName := map[string]string{}
+	for i := len(unitDirs) - 1; i >= 0; i-- {
+		dir := unitDirs[i] + "/" + name + ".d"
+		for _, c := range g.fs.children(dir) {
+			if n, ok := g.fs.nodes[dir+"/"+c]; ok && !n.dir && strings.HasSuffix(c, ".conf") {
+				byName[c] = string(n.data)
+			}
+		}
+	}
+	var out []string
+	for _, k := range sortedKeys(byName) {
+		out = append(out, byName[k])
+	}
+	return out
 }
 
 func (g *Guest) unitLocked(name string) *unitState {
@@ -305,6 +362,7 @@ func (g *Guest) unitLocked(name string) *unitState {
 
 type unitDef struct {
 	desc, exec, user, path string
+	home                   string // Environment=HOME=
 	listen                 []string
 	fail                   bool
 }
@@ -317,7 +375,11 @@ func (g *Guest) unitDefLocked(name string) (unitDef, bool) {
 	d := unitDef{path: p, desc: strings.TrimSuffix(name, ".service")}
 	directive := ""
 	hasDirective := false
-	for _, ln := range strings.Split(text, "\n") {
+	lines := strings.Split(text, "\n")
+	for _, dropIn := range g.dropInsLocked(name) {
+		lines = append(lines, strings.Split(dropIn, "\n")...)
+	}
+	for _, ln := range lines {
 		ln = strings.TrimSpace(ln)
 		switch {
 		case strings.HasPrefix(ln, "Description="):
@@ -326,6 +388,8 @@ func (g *Guest) unitDefLocked(name string) (unitDef, bool) {
 			d.exec = strings.TrimLeft(strings.TrimPrefix(ln, "ExecStart="), "-@+!")
 		case strings.HasPrefix(ln, "User="):
 			d.user = strings.TrimPrefix(ln, "User=")
+		case strings.HasPrefix(ln, "Environment=HOME="):
+			d.home = strings.Trim(strings.TrimPrefix(ln, "Environment=HOME="), `"`)
 		case strings.HasPrefix(ln, "#") && strings.Contains(ln, "lxcbot-sim:"):
 			rest := strings.TrimSpace(ln[strings.Index(ln, "lxcbot-sim:")+len("lxcbot-sim:"):])
 			for _, kv := range strings.Fields(rest) {
@@ -342,6 +406,8 @@ func (g *Guest) unitDefLocked(name string) (unitDef, bool) {
 	switch {
 	case directive == "postgresql":
 		d.listen = g.postgresListenLocked()
+	case directive == "code-server":
+		d.listen = g.codeServerListenLocked(d)
 	case hasDirective:
 		for _, a := range strings.Split(directive, ",") {
 			if a = strings.TrimSpace(a); a != "" {
@@ -414,6 +480,31 @@ func joinHostPort(h, p string) string {
 		return "[" + h + "]:" + p
 	}
 	return h + ":" + p
+}
+
+// codeServerListenLocked is where code-server listens: its --bind-addr
+// flag, else bind-addr in the user's ~/.config/code-server/config.yaml,
+// else 127.0.0.1:8080.
+func (g *Guest) codeServerListenLocked(d unitDef) []string {
+	if l := listenFromExec(d.exec); len(l) > 0 {
+		return l
+	}
+	home := "/root"
+	if u, ok := g.lookupUserLocked(d.user); ok {
+		home = u.home
+	}
+	if d.home != "" {
+		home = d.home
+	}
+	conf, _ := g.fs.readFile(home + "/.config/code-server/config.yaml")
+	for _, ln := range strings.Split(string(conf), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(ln), "bind-addr:"); ok {
+			if h, p, ok := splitHostPort(strings.Trim(strings.TrimSpace(v), `'"`)); ok {
+				return []string{joinHostPort(h, p)}
+			}
+		}
+	}
+	return []string{"127.0.0.1:8080"}
 }
 
 func (g *Guest) postgresListenLocked() []string {
