@@ -1,0 +1,286 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/lxcbot/lxcbot/internal/commands"
+	"github.com/lxcbot/lxcbot/internal/metrics"
+	"github.com/lxcbot/lxcbot/internal/provision"
+	"github.com/lxcbot/lxcbot/internal/store"
+)
+
+// BackendStore is what the Backend reads from the system of record itself,
+// beyond what the provisioning facades offer. *store.DB satisfies it.
+type BackendStore interface {
+	ListContainers(ctx context.Context, f store.ContainerFilter) ([]provision.Container, error)
+	RoleOf(ctx context.Context, platform provision.Platform, userID string, groupIDs []string) (provision.Role, error)
+	ListRoleBindings(ctx context.Context, platform provision.Platform) ([]provision.RoleBinding, error)
+	GetChannelBinding(ctx context.Context, platform provision.Platform, channelID string) (provision.ChannelBinding, error)
+	GetTemplate(ctx context.Context, name string) (provision.Template, error)
+	UpsertTemplate(ctx context.Context, t *provision.Template) error
+	GetBucket(ctx context.Context, name string) (provision.Bucket, error)
+}
+
+var _ BackendStore = (*store.DB)(nil)
+
+// NodeChoicesSource lists what a create form offers once a node is chosen.
+type NodeChoicesSource interface {
+	NodeChoices(ctx context.Context, node string) (*commands.NodeChoices, error)
+}
+
+// BackendDeps are the Backend's collaborators; New builds them all.
+type BackendDeps struct {
+	Engine    *provision.Engine
+	Lifecycle *provision.Lifecycle
+	Monitor   *provision.Monitor
+	Nodes     *provision.NodeAdmin
+	Catalog   *provision.CatalogAdmin
+	Admin     *provision.Admin
+	Store     BackendStore
+	Choices   NodeChoicesSource
+	// Confirmations remembers fingerprints shown to an admin until they
+	// repeat node add or edit to confirm them.
+	Confirmations Confirmations
+	// TemplatesDir is what SyncTemplates imports (the catalog's TemplateDir
+	// decides whether it is a directory or an embedded file system).
+	TemplatesDir string
+	// BootstrapAdmins are admins whatever the role table says.
+	BootstrapAdmins []provision.Principal
+	Metrics         *metrics.Metrics // nil = not counted
+	Log             *slog.Logger
+}
+
+// Backend is the chat layer's view of the provisioning domain: it
+// implements commands.Backend by delegating to the engine, lifecycle,
+// monitor, node, catalog and admin facades, translating types both ways.
+// Like them, it does not authorise: the Router does.
+type Backend struct {
+	engine    *provision.Engine
+	lifecycle *provision.Lifecycle
+	monitor   *provision.Monitor
+	nodes     *provision.NodeAdmin
+	catalog   *provision.CatalogAdmin
+	admin     *provision.Admin
+	store     BackendStore
+	choices   NodeChoicesSource
+	confirm   Confirmations
+	dir       string
+	bootstrap []provision.Principal
+	metrics   *metrics.Metrics
+	log       *slog.Logger
+}
+
+var _ commands.Backend = (*Backend)(nil)
+
+// NewBackend builds a Backend.
+func NewBackend(d BackendDeps) *Backend {
+	b := &Backend{engine: d.Engine, lifecycle: d.Lifecycle, monitor: d.Monitor, nodes: d.Nodes, catalog: d.Catalog,
+		admin: d.Admin, store: d.Store, choices: d.Choices, confirm: d.Confirmations, dir: d.TemplatesDir,
+		bootstrap: slices.Clone(d.BootstrapAdmins), metrics: d.Metrics, log: d.Log}
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
+	}
+	if b.confirm == nil {
+		b.confirm = newMemConfirmations()
+	}
+	return b
+}
+
+// Jobs.
+
+// PlanCreate implements commands.Jobs.
+func (b *Backend) PlanCreate(ctx context.Context, p provision.Principal, req provision.CreateRequest) (*provision.Plan, error) {
+	return b.engine.PlanCreate(ctx, p, req)
+}
+
+// Create implements commands.Jobs.
+func (b *Backend) Create(ctx context.Context, p provision.Principal, origin provision.Origin, req provision.CreateRequest, dedupeKey string) (*provision.Container, error) {
+	return b.engine.Create(ctx, p, origin, req, dedupeKey)
+}
+
+// Retry implements commands.Jobs.
+func (b *Backend) Retry(ctx context.Context, p provision.Principal, containerID string) error {
+	return b.engine.Retry(ctx, p, containerID)
+}
+
+// Cancel implements commands.Jobs.
+func (b *Backend) Cancel(ctx context.Context, p provision.Principal, containerID string) error {
+	return b.engine.Cancel(ctx, p, containerID)
+}
+
+// Keep implements commands.Jobs.
+func (b *Backend) Keep(ctx context.Context, p provision.Principal, containerID string) error {
+	return b.engine.Keep(ctx, p, containerID)
+}
+
+// Subscribe implements commands.Jobs.
+func (b *Backend) Subscribe(ctx context.Context, containerID, after string) (<-chan provision.ProgressEvent, error) {
+	return b.engine.Subscribe(ctx, containerID, after)
+}
+
+// Container implements commands.Jobs.
+func (b *Backend) Container(ctx context.Context, ref string) (*provision.Container, error) {
+	return b.engine.Container(ctx, ref)
+}
+
+// Lifecycle.
+
+// Lifecycle implements commands.Lifecycle: it runs the action and returns
+// the sentence saying what happened.
+func (b *Backend) Lifecycle(ctx context.Context, p provision.Principal, containerID string, action commands.LifecycleAction) (string, error) {
+	res, err := b.lifecycle.Do(ctx, p, containerID, provision.Action(action))
+	if err != nil {
+		var locked *provision.LockedError
+		if errors.As(err, &locked) && b.metrics != nil {
+			b.metrics.LockContention.WithLabelValues(string(action)).Inc()
+		}
+		return "", err
+	}
+	return res.Outcome, nil
+}
+
+// Monitor.
+
+// Containers implements commands.Monitor.
+func (b *Backend) Containers(ctx context.Context, f commands.ContainerFilter) ([]provision.Container, error) {
+	sf := store.ContainerFilter{Node: f.Node, State: f.State}
+	if f.Owner != nil {
+		sf.OwnerPlatform, sf.OwnerUserID = f.Owner.Platform, f.Owner.UserID
+	}
+	cs, err := b.store.ListContainers(ctx, sf)
+	if err != nil {
+		return nil, fmt.Errorf("listing containers: %w", err)
+	}
+	return cs, nil
+}
+
+// Status implements commands.Monitor. A node that does not answer gives
+// status unknown rather than an error.
+func (b *Backend) Status(ctx context.Context, containerID string) (*commands.LiveStatus, error) {
+	v, err := b.monitor.Show(ctx, containerID)
+	if err != nil {
+		return nil, err
+	}
+	l := v.Live
+	st := &commands.LiveStatus{Status: l.Status, CPU: l.CPU, MemUsed: l.MemUsed, MemTotal: l.MemTotal,
+		DiskUsed: l.DiskUsed, DiskTotal: l.DiskTotal, Uptime: l.Uptime, IP: l.IP}
+	if st.Status == "" || v.Problem != "" {
+		st.Status = provision.StatusUnknown
+	}
+	if st.IP == "" {
+		st.IP = v.Container.IP
+	}
+	return st, nil
+}
+
+// Services implements commands.Monitor.
+func (b *Backend) Services(ctx context.Context, containerID string, refresh bool) ([]provision.Service, error) {
+	return b.monitor.Services(ctx, containerID, refresh)
+}
+
+// Logs implements commands.Monitor.
+func (b *Backend) Logs(ctx context.Context, containerID, unit string, lines int) (string, error) {
+	return b.monitor.Logs(ctx, containerID, unit, lines)
+}
+
+// Credentials implements commands.Monitor.
+func (b *Backend) Credentials(ctx context.Context, containerID, service string) ([]provision.Credential, error) {
+	return b.monitor.Credentials(ctx, containerID, service)
+}
+
+// Events implements commands.Monitor.
+func (b *Backend) Events(ctx context.Context, containerID string, types []provision.EventType) ([]provision.Event, error) {
+	return b.monitor.Events(ctx, containerID, types, 0)
+}
+
+// Admin.
+
+// RoleOf implements commands.Admin: the highest role bound to the user or
+// any of their groups; bootstrap admins from configuration are always admins.
+func (b *Backend) RoleOf(ctx context.Context, p provision.Principal, groups []string) (provision.Role, error) {
+	for _, a := range b.bootstrap {
+		if a.Platform == p.Platform && a.UserID == p.UserID {
+			return provision.RoleAdmin, nil
+		}
+	}
+	r, err := b.store.RoleOf(ctx, p.Platform, p.UserID, groups)
+	if err != nil {
+		return provision.RoleNone, fmt.Errorf("reading role of %s:%s: %w", p.Platform, p.UserID, err)
+	}
+	return r, nil
+}
+
+// RoleBindings implements commands.Admin.
+func (b *Backend) RoleBindings(ctx context.Context, platform provision.Platform) ([]provision.RoleBinding, error) {
+	bs, err := b.store.ListRoleBindings(ctx, platform)
+	if err != nil {
+		return nil, fmt.Errorf("listing roles: %w", err)
+	}
+	return bs, nil
+}
+
+func subject(rb provision.RoleBinding) string {
+	if rb.SubjectKind == provision.SubjectGroup {
+		return "group:" + rb.SubjectID
+	}
+	return rb.SubjectID
+}
+
+// GrantRole implements commands.Admin.
+func (b *Backend) GrantRole(ctx context.Context, actor provision.Principal, rb provision.RoleBinding) error {
+	_, err := b.admin.Grant(ctx, actor, rb.Platform, subject(rb), rb.Role)
+	return err
+}
+
+// RevokeRole implements commands.Admin. The subject must hold the role named:
+// revoking "viewer" from an admin is refused rather than demoting them.
+func (b *Backend) RevokeRole(ctx context.Context, actor provision.Principal, rb provision.RoleBinding) error {
+	bs, err := b.RoleBindings(ctx, rb.Platform)
+	if err != nil {
+		return err
+	}
+	kind := rb.SubjectKind
+	if kind == "" {
+		kind = provision.SubjectUser
+	}
+	i := slices.IndexFunc(bs, func(x provision.RoleBinding) bool { return x.SubjectKind == kind && x.SubjectID == rb.SubjectID })
+	if i < 0 {
+		return provision.Userf(provision.ErrNotFound, "%s has no role on %s", rb.SubjectID, rb.Platform)
+	}
+	if rb.Role != provision.RoleNone && bs[i].Role != rb.Role {
+		return provision.Userf(provision.ErrConflict, "%s has the %s role, not %s: nothing was revoked", rb.SubjectID, bs[i].Role, rb.Role)
+	}
+	rb.SubjectKind = kind
+	return b.admin.Revoke(ctx, actor, rb.Platform, subject(rb))
+}
+
+// ChannelBinding implements commands.Admin.
+func (b *Backend) ChannelBinding(ctx context.Context, platform provision.Platform, channelID string) (*provision.ChannelBinding, error) {
+	cb, err := b.store.GetChannelBinding(ctx, platform, channelID)
+	if errors.Is(err, provision.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading binding of channel %s: %w", channelID, err)
+	}
+	return &cb, nil
+}
+
+// SetNotifications implements commands.Admin.
+func (b *Backend) SetNotifications(ctx context.Context, _ provision.Principal, platform provision.Platform, workspace, channel string, events []string) error {
+	return b.admin.SetNotify(ctx, platform, workspace, channel, events)
+}
+
+// Audit implements commands.Admin.
+func (b *Backend) Audit(ctx context.Context, e *provision.AuditEntry) error {
+	return b.admin.Record(ctx, e)
+}
+
+// AuditLog implements commands.Admin.
+func (b *Backend) AuditLog(ctx context.Context, q commands.AuditQuery) ([]provision.AuditEntry, error) {
+	return b.admin.Audit(ctx, provision.AuditQuery{Target: q.Target, Limit: q.Limit})
+}
