@@ -1473,8 +1473,8 @@ func cEnv(ctx context.Context, s *shell, argv []string, ios ioSet) (int, error) 
 
 func cUname(_ context.Context, s *shell, argv []string, ios ioSet) (int, error) {
 	flags, _ := flagSplit(argv[1:], "")
-	parts := map[string]string{"s": "Linux", "n": s.g.Hostname(), "r": "6.8.12-4-pve", "m": "x86_64",
-		"v": "#1 SMP PREEMPT_DYNAMIC PMX 6.8.12-4", "o": "GNU/Linux"}
+	parts := map[string]string{"s": "Linux", "n": s.g.Hostname(), "r": KernelRelease, "m": "x86_64",
+		"v": KernelVersion, "o": "GNU/Linux"}
 	if len(flags) == 0 {
 		flags = map[string]string{"s": ""}
 	}

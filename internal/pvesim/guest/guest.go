@@ -18,6 +18,14 @@ import (
 	"time"
 )
 
+// KernelRelease and KernelVersion are the kernel of the simulated Proxmox
+// node, which its containers share (uname -r and uname -v inside a guest);
+// they match the node status the simulated API reports.
+const (
+	KernelRelease = "6.8.12-15-pve"
+	KernelVersion = "#1 SMP PREEMPT_DYNAMIC PMX 6.8.12-15 (2025-09-12T11:02Z)"
+)
+
 // Options tune the simulation rather than the container.
 type Options struct {
 	// SleepScale multiplies every `sleep`: 0 returns at once (fast tests),

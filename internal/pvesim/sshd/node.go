@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -190,6 +191,8 @@ func (n *nodeShell) command(ctx context.Context, argv []string, stdin io.Reader,
 			return 124
 		}
 		return st
+	case "pveversion", "/usr/bin/pveversion":
+		return n.pveversion(argv[1:], stdout, stderr)
 	case "true":
 		return 0
 	case "false":
@@ -302,6 +305,14 @@ func (n *nodeShell) pct(ctx context.Context, args []string, stdin io.Reader, std
 	verb := args[0]
 	switch verb {
 	case "status", "exec", "push", "pull":
+	case "list":
+		return n.pctList(args[1:], stdout, stderr)
+	case "config", "start", "stop", "shutdown", "reboot", "suspend", "resume", "create", "destroy", "set",
+		"enter", "console", "snapshot", "rollback", "delsnapshot", "listsnapshot", "clone", "migrate", "resize",
+		"move-volume", "mount", "unmount", "unlock", "pending", "df", "fsck", "fstrim", "rescan", "template",
+		"cpusets", "remote-migrate", "restore", "help":
+		fmt.Fprintf(stderr, "lxcbot-sim: unsupported: pct %s on the simulated node (use the API)\n", verb)
+		return 2
 	default:
 		fmt.Fprintf(stderr, "ERROR: unknown command 'pct %s'\n", verb)
 		return 255
@@ -336,6 +347,41 @@ func (n *nodeShell) pct(ctx context.Context, args []string, stdin io.Reader, std
 	default:
 		return n.pctPull(g, rest, stderr)
 	}
+}
+
+// pveversion prints the node's Proxmox VE release as pveversion does.
+func (n *nodeShell) pveversion(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "lxcbot-sim: unsupported: pveversion %s\n", strings.Join(args, " "))
+		return 2
+	}
+	fmt.Fprintf(stdout, "pve-manager/%s/%s (running kernel: %s)\n", PVEManagerVersion, PVERepoID, guest.KernelRelease)
+	return 0
+}
+
+// pctList prints the node's containers in pct list's columns, ordered by
+// VMID; it prints nothing when there are none.
+func (n *nodeShell) pctList(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintln(stderr, "400 too many arguments\npct list")
+		return 255
+	}
+	lister, ok := n.srv.cfg.Host.(ContainerLister)
+	if !ok {
+		fmt.Fprintln(stderr, "lxcbot-sim: unsupported: pct list (this node's host does not list its containers)")
+		return 2
+	}
+	cts := lister.Containers()
+	if len(cts) == 0 {
+		return 0
+	}
+	sort.Slice(cts, func(i, j int) bool { return cts[i].VMID < cts[j].VMID })
+	const format = "%-10s %-10s %-12s %-20s\n"
+	fmt.Fprintf(stdout, format, "VMID", "Status", "Lock", "Name")
+	for _, c := range cts {
+		fmt.Fprintf(stdout, format, strconv.Itoa(c.VMID), c.Status, c.Lock, c.Name)
+	}
+	return 0
 }
 
 func (n *nodeShell) pctExec(ctx context.Context, g *guest.Guest, args []string, stdin io.Reader, stdout, stderr io.Writer) int {

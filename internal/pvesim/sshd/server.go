@@ -24,6 +24,28 @@ type Host interface {
 	Guest(vmid int) (*guest.Guest, bool)
 }
 
+// NodeContainer is one container as pct list shows it.
+type NodeContainer struct {
+	VMID   int
+	Name   string // the container's host name
+	Status string // "running" or "stopped"
+	Lock   string // empty when unlocked
+}
+
+// ContainerLister is an optional Host extension: a Host that lists the
+// node's containers makes pct list work. Without it pct list fails as
+// unsupported.
+type ContainerLister interface {
+	Containers() []NodeContainer
+}
+
+// The Proxmox VE release the node runs, as pveversion prints it; the same
+// release the simulated API reports. The kernel is the guests' kernel.
+const (
+	PVEManagerVersion = "8.4.14"
+	PVERepoID         = "b502d23c55afcba1"
+)
+
 // Credential is what one user may log in with.
 type Credential struct {
 	Password       string
