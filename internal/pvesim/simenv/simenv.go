@@ -67,6 +67,15 @@ func (h nodeHost) Guest(vmid int) (*guest.Guest, bool) {
 	return h.env.Guest(vmid)
 }
 
+// Containers lists the node's containers for pct list.
+func (h nodeHost) Containers() []sshd.NodeContainer {
+	var out []sshd.NodeContainer
+	for _, c := range h.env.Cluster.Containers(h.node) {
+		out = append(out, sshd.NodeContainer{VMID: c.VMID, Name: c.Hostname, Status: c.Status, Lock: c.Locked})
+	}
+	return out
+}
+
 // Start starts the API and one SSH server per node.
 func Start(ctx context.Context, opts Options) (*Env, error) {
 	if opts.Logger == nil {
