@@ -844,6 +844,7 @@ func bBash(ctx context.Context, s *shell, argv []string, ios ioSet) (int, error)
 	c.arg0 = argv[0]
 	args := argv[1:]
 	var script *string
+	fromStdin := false
 	for len(args) > 0 && len(args[0]) > 1 && (args[0][0] == '-' || args[0][0] == '+') {
 		a := args[0]
 		args = args[1:]
@@ -868,6 +869,7 @@ func bBash(ctx context.Context, s *shell, argv []string, ios ioSet) (int, error)
 					args = args[1:]
 				}
 			case 'l', 's', 'i':
+				fromStdin = fromStdin || f == 's'
 				if f == 'i' {
 					return 0, &UnsupportedError{What: "interactive bash -i"}
 				}
@@ -885,7 +887,7 @@ func bBash(ctx context.Context, s *shell, argv []string, ios ioSet) (int, error)
 		if len(args) > 0 {
 			c.arg0, c.args = args[0], append([]string(nil), args[1:]...)
 		}
-	case len(args) > 0:
+	case len(args) > 0 && !fromStdin:
 		p := cleanPath(s.cwd, args[0])
 		data, err := s.g.ReadFile(p)
 		if err != nil {
@@ -900,6 +902,9 @@ func bBash(ctx context.Context, s *shell, argv []string, ios ioSet) (int, error)
 			return 1, nil
 		}
 		src, name = string(data), "stdin"
+		if fromStdin {
+			c.args = append([]string(nil), args...) // sh -s -- ARGS: the script's positional parameters
+		}
 	}
 	if c.depth > maxCallDepth {
 		return 0, &UnsupportedError{What: "shells nested more than 100 deep"}

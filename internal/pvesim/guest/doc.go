@@ -24,7 +24,7 @@
 //
 // Builtins implemented in Go: the shell builtins (echo, printf, cd, export,
 // local, source/., eval, read, test/[, command -v, type, shift, let, exec …),
-// bash/sh (-c, a file, or stdin), and the commands the bot and template
+// bash/sh (-c, a file, or stdin, with -s ARGS), and the commands the bot and template
 // scripts use: cat, ls, rm, mkdir, rmdir, touch, chmod, chown, chgrp, mv,
 // cp, stat -c, head, tail, tr, wc, grep, sed (s, d, p, a, i, c with
 // addresses), cut, sort, uniq, base64, tee, seq, date, sleep, mktemp,

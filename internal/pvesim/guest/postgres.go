@@ -601,6 +601,9 @@ func (p *psqlSession) print(res pgResult) {
 				parts = append(parts, " "+v+strings.Repeat(" ", pad)+" ")
 			}
 		}
+		if center {
+			return strings.Join(parts, "|") // psql pads the header, not the last column of rows
+		}
 		return strings.TrimRight(strings.Join(parts, "|"), " ")
 	}
 	if !p.tuples {
