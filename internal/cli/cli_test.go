@@ -98,9 +98,11 @@ func TestHelp(t *testing.T) {
 // A complete environment for every setting any command needs.
 func fullEnv() map[string]string {
 	return map[string]string{
-		config.EnvDatabaseURL:   "postgres://lxcbot@127.0.0.1:1/lxcbot",
-		config.EnvRedisURL:      "redis://127.0.0.1:1/0",
-		config.EnvEncryptionKey: testKey,
+		config.EnvDatabaseURL:     "postgres://lxcbot@127.0.0.1:1/lxcbot",
+		config.EnvRedisURL:        "redis://127.0.0.1:1/0",
+		config.EnvEncryptionKey:   testKey,
+		config.EnvDiscordBotToken: "discord-bot-token-for-tests",
+		config.EnvDiscordAppID:    "123456789012345678",
 	}
 }
 
@@ -115,6 +117,9 @@ func TestEachMissingSettingExits2(t *testing.T) {
 			_, known := env[need]
 			require.True(t, known, "fullEnv lacks %s, needed by %s", need, cmd.Name)
 			delete(env, need)
+			if need == config.EnvDiscordBotToken {
+				delete(env, config.EnvDiscordAppID) // they are set together or not at all
+			}
 			r := run(t, env, cmd.Name)
 			require.Equal(t, ExitUsage, r.code, "%s without %s: %s", cmd.Name, need, r.stderr)
 			require.Equal(t, "lxcbot: configuration: "+need+": required but not set", firstClause(r.stderr), cmd.Name)

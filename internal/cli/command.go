@@ -53,6 +53,11 @@ func commands() []Command {
 		helpCommand(),
 		migrateCommand(),
 		pvesimCommand(),
+		demoCommand(),
+		discordCommand(),
+		serveCommand(),
+		slackCommand(),
+		workerCommand(),
 		versionCommand(),
 	}
 	slices.SortFunc(cmds, func(a, b Command) int { return strings.Compare(a.Name, b.Name) })

@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// generated values differ from run to run; everything else is deterministic.
+var demoVolatile = regexp.MustCompile("(POSTGRES_PASSWORD:\\s+)`[^`]+`")
+
+// TestDemoScriptedSession drives the whole bot the way a newcomer does: the
+// create form, progress to ready, list, show, credentials, stop with
+// confirmation, start, restart, delete with the hostname typed (once wrong).
+// It runs the real stack: a throwaway Postgres, embedded Redis, the
+// simulator over HTTPS and SSH, the asynq worker and the console chat.
+func TestDemoScriptedSession(t *testing.T) {
+	t.Parallel()
+	script := filepath.Join("testdata", "demo-session.txt")
+	var stdout, stderr bytes.Buffer
+	code := Run(context.Background(), []string{"demo", "--script", script, "--user", "demo"},
+		strings.NewReader(""), &stdout, &stderr, func(string) (string, bool) { return "", false })
+	require.Equal(t, ExitOK, code, stderr.String())
+
+	got := demoVolatile.ReplaceAllString(stdout.String(), "$1`<generated>`")
+	golden := filepath.Join("testdata", "demo-session.golden")
+	if *update {
+		require.NoError(t, os.WriteFile(golden, []byte(got), 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err)
+	require.Equal(t, string(want), got)
+
+	// The things the transcript must show, said plainly.
+	for _, s := range []string{"db1 is ready", "postgresql.service", "POSTGRES_PASSWORD", "stopped (forced)",
+		"started", "rebooted", "type db1 exactly", "deleted", "No containers match"} {
+		require.Contains(t, got, s)
+	}
+	require.Contains(t, stdout.String(), "POSTGRES_PASSWORD")
+}
