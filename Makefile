@@ -11,13 +11,16 @@ STATICCHECK_VERSION ?= v0.8.2
 FUZZTIME  ?= 10s
 
 .DEFAULT_GOAL := help
-.PHONY: help build test lint fuzz tidy-check deps bench
+.PHONY: help build demo test lint fuzz tidy-check deps bench
 
 help: ## Show this list of targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## Build bin/lxcbot with the version and commit stamped in
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/bot
+
+demo: deps build ## Run the bot on its embedded default: console chat, simulated Proxmox, throwaway Postgres, embedded Redis
+	./$(BIN) demo
 
 deps: ## Install the Postgres and Redis server binaries the tests use, if missing
 	@scripts/install-deps.sh
