@@ -51,12 +51,14 @@ func commands() []Command {
 	cmds := []Command{
 		healthcheckCommand(),
 		helpCommand(),
+		keysCommand(),
 		migrateCommand(),
 		pvesimCommand(),
 		demoCommand(),
 		discordCommand(),
 		serveCommand(),
 		slackCommand(),
+		templatesCommand(),
 		workerCommand(),
 		versionCommand(),
 	}
