@@ -34,86 +34,64 @@ func provider(db *sql.DB) (*goose.Provider, error) {
 	return p, nil
 }
 
-func open(dsn string) (*sql.DB, error) {
+// withProvider opens the database, builds the provider and runs fn.
+func withProvider(dsn string, fn func(p *goose.Provider) error) error {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("opening database: %w", err)
+		return fmt.Errorf("opening database: %w", err)
 	}
-	return db, nil
+	defer db.Close()
+	p, err := provider(db)
+	if err != nil {
+		return err
+	}
+	return fn(p)
 }
 
 // Up applies every pending migration.
 func Up(ctx context.Context, dsn string) error {
-	db, err := open(dsn)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	p, err := provider(db)
-	if err != nil {
-		return err
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrating up: %w", err)
-	}
-	return nil
+	return withProvider(dsn, func(p *goose.Provider) error {
+		if _, err := p.Up(ctx); err != nil {
+			return fmt.Errorf("migrating up: %w", err)
+		}
+		return nil
+	})
 }
 
 // Down rolls back the most recent migration.
 func Down(ctx context.Context, dsn string) error {
-	db, err := open(dsn)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	p, err := provider(db)
-	if err != nil {
-		return err
-	}
-	if _, err := p.Down(ctx); err != nil {
-		return fmt.Errorf("migrating down: %w", err)
-	}
-	return nil
+	return withProvider(dsn, func(p *goose.Provider) error {
+		if _, err := p.Down(ctx); err != nil {
+			return fmt.Errorf("migrating down: %w", err)
+		}
+		return nil
+	})
 }
 
 // DownTo rolls back to version (0 removes everything).
 func DownTo(ctx context.Context, dsn string, version int64) error {
-	db, err := open(dsn)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	p, err := provider(db)
-	if err != nil {
-		return err
-	}
-	if _, err := p.DownTo(ctx, version); err != nil {
-		return fmt.Errorf("migrating down to %d: %w", version, err)
-	}
-	return nil
+	return withProvider(dsn, func(p *goose.Provider) error {
+		if _, err := p.DownTo(ctx, version); err != nil {
+			return fmt.Errorf("migrating down to %d: %w", version, err)
+		}
+		return nil
+	})
 }
 
 // Status writes one line per migration: version, state, source.
 func Status(ctx context.Context, dsn string, w io.Writer) error {
-	db, err := open(dsn)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	p, err := provider(db)
-	if err != nil {
-		return err
-	}
-	st, err := p.Status(ctx)
-	if err != nil {
-		return fmt.Errorf("reading migration status: %w", err)
-	}
-	for _, s := range st {
-		applied := "pending"
-		if s.State == goose.StateApplied {
-			applied = "applied " + s.AppliedAt.UTC().Format("2006-01-02T15:04:05Z")
+	return withProvider(dsn, func(p *goose.Provider) error {
+		st, err := p.Status(ctx)
+		if err != nil {
+			return fmt.Errorf("reading migration status: %w", err)
 		}
-		fmt.Fprintf(w, "%05d  %-28s %s\n", s.Source.Version, applied, s.Source.Path)
-	}
-	return nil
+		for _, s := range st {
+			applied := "pending"
+			if s.State == goose.StateApplied {
+				applied = "applied " + s.AppliedAt.UTC().Format("2006-01-02T15:04:05Z")
+			}
+			fmt.Fprintf(w, "%05d  %-28s %s\n", s.Source.Version, applied, s.Source.Path)
+		}
+		return nil
+	})
 }
