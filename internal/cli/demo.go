@@ -6,6 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"sync"
 	"time"
@@ -13,6 +16,7 @@ import (
 	"github.com/lxcbot/lxcbot/examples/templates"
 	"github.com/lxcbot/lxcbot/internal/adapters/console"
 	"github.com/lxcbot/lxcbot/internal/app"
+	"github.com/lxcbot/lxcbot/internal/config"
 	"github.com/lxcbot/lxcbot/internal/demo"
 )
 
@@ -102,6 +106,14 @@ func runDemo(ctx context.Context, env *Env, in io.Reader, scripted, fast bool, u
 		wg.Wait()
 	}()
 
+	if denv.Config.SlackEnabled() || denv.Config.DiscordEnabled() {
+		addr, err := serveChat(ctx, bg, &wg, a, denv.Config, log)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "Serving Slack/Discord on %s as well (HTTP endpoints and/or Socket Mode, gateway).\n", addr)
+	}
+
 	if !scripted {
 		fmt.Fprintf(env.Stdout, "Ready. You are %s (admin). Logs: %s\n", principal.UserID, logFile.Name())
 		fmt.Fprintln(env.Stdout, "Try: /lxc help, /lxc templates, /lxc create, /lxc list. Ctrl-D or Ctrl-C quits.")
@@ -112,4 +124,37 @@ func runDemo(ctx context.Context, env *Env, in io.Reader, scripted, fast bool, u
 		return err
 	}
 	return nil
+}
+
+// serveChat serves the configured chat platforms from the demo too, so a
+// real Slack workspace or Discord server can drive the simulated cluster.
+func serveChat(ctx, bg context.Context, wg *sync.WaitGroup, a *app.App, cfg *config.Config, log *slog.Logger) (string, error) {
+	routes := app.NewRoutes(a.ReadinessChecks(), a.Metrics().Handler())
+	chat, err := app.MountChat(ctx, a, routes, cfg, log)
+	if err != nil {
+		return "", err
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return "", fmt.Errorf("listening on %s (LXCBOT_HTTP_ADDR): %w", cfg.HTTPAddr, err)
+	}
+	srv := &http.Server{Handler: routes, ReadHeaderTimeout: 5 * time.Second}
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := chat.Run(bg); err != nil {
+			log.Error("chat adapters stopped", "err", err)
+		}
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(bg), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		chat.Drain(sctx)
+	}()
+	return ln.Addr().String(), nil
 }

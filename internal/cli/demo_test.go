@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/lxcbot/lxcbot/internal/adapters/slack/slackfake"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -46,4 +48,22 @@ func TestDemoScriptedSession(t *testing.T) {
 		require.Contains(t, got, s)
 	}
 	require.Contains(t, stdout.String(), "POSTGRES_PASSWORD")
+}
+
+// TestDemoAlsoServesSlackWhenConfigured: with Slack settings the demo mounts
+// the Slack endpoints beside the console.
+func TestDemoAlsoServesSlackWhenConfigured(t *testing.T) {
+	t.Parallel()
+	fake := slackfake.New(t)
+	script := filepath.Join(t.TempDir(), "script.txt")
+	require.NoError(t, os.WriteFile(script, []byte("/lxc nodes\n"), 0o600))
+	env := map[string]string{
+		"SLACK_BOT_TOKEN": "xoxb-demo-test", "SLACK_SIGNING_SECRET": "demo-signing-secret",
+		"SLACK_API_URL": fake.APIURL(), "LXCBOT_HTTP_ADDR": "127.0.0.1:0",
+	}
+	res := run(t, env, "demo", "--script", script, "--user", "demo")
+	require.Equal(t, ExitOK, res.code, res.stderr)
+	require.Contains(t, res.stdout, "Serving Slack/Discord on 127.0.0.1:")
+	require.Contains(t, res.stdout, "pve1")
+	require.NotContains(t, res.stdout+res.stderr, "demo-signing-secret")
 }
