@@ -8,11 +8,13 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver, to empty tables between cases
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lxcbot/lxcbot/internal/adapters/proxmox"
 	"github.com/lxcbot/lxcbot/internal/commands"
 	"github.com/lxcbot/lxcbot/internal/commands/commandstest"
 	"github.com/lxcbot/lxcbot/internal/config"
@@ -124,7 +126,7 @@ func (f *matrixFixture) guest(t *testing.T, node string, vmid int, host string) 
 			n = x
 		}
 	}
-	pve, err := proxmoxFactory(slog.New(slog.DiscardHandler), true)(ctx, n)
+	pve, err := proxmox.Factory(slog.New(slog.DiscardHandler), func(c *proxmox.Config) { c.TaskPollInterval = 20 * time.Millisecond })(ctx, n)
 	require.NoError(t, err)
 	upid, err := pve.CreateContainer(ctx, node, provision.CreateSpec{VMID: vmid, Hostname: host,
 		OSTemplate: "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst", RootFS: "local-lvm:8",

@@ -2,17 +2,17 @@ package nodepool
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/url"
 	"os"
 	"sync"
 	"time"
 
+	"github.com/lxcbot/lxcbot/internal/adapters/proxmox"
 	"github.com/lxcbot/lxcbot/internal/adapters/ssh"
+	"github.com/lxcbot/lxcbot/internal/metrics"
 	"github.com/lxcbot/lxcbot/internal/provision"
 )
 
@@ -21,26 +21,27 @@ type NodeLookup interface {
 	GetNode(ctx context.Context, name string) (provision.Node, error)
 }
 
-// ProxmoxFactory builds the creation-side API client of a node (package
-// proxmox); the pool caches what it returns.
-type ProxmoxFactory func(ctx context.Context, n provision.Node) (provision.Proxmox, error)
-
 // Options tune the pool. Zero values take the defaults.
 type Options struct {
 	// HTTPTimeout bounds one API request (default 30s).
 	HTTPTimeout time.Duration
 	// TaskPoll is the interval between task status polls (default 500ms).
 	TaskPoll time.Duration
+	// RetryBackoff is the first wait before a failed GET is tried again
+	// (package proxmox's default when zero).
+	RetryBackoff time.Duration
 	// SSHTimeout bounds dialling and the SSH handshake (default 15s).
 	SSHTimeout time.Duration
-	// NewProxmox builds the clients Proxmox returns; nil makes Proxmox fail.
-	NewProxmox ProxmoxFactory
+	// Metrics receives API and SSH figures; nil = none.
+	Metrics *metrics.Metrics
 }
 
 // Pool resolves node names into clients, built from the node records and
 // cached per node until Invalidate. Several nodes may share one API URL (a
 // cluster): each still gets the SSH runner of its own address, so commands
-// for a container go to the node that hosts it.
+// for a container go to the node that hosts it. One API client per node
+// (package proxmox, on go-proxmox) serves the pipeline, lifecycle actions,
+// monitoring, node administration and the reconciler.
 type Pool struct {
 	store NodeLookup
 	log   *slog.Logger
@@ -51,8 +52,7 @@ type Pool struct {
 }
 
 type entry struct {
-	api    *API
-	pve    provision.Proxmox
+	api    *proxmox.Domain
 	runner *ssh.Runner
 	host   *hostRunner
 }
@@ -62,6 +62,7 @@ var (
 	_ provision.NodeAPIs        = (*Pool)(nil)
 	_ provision.NodeProber      = (*Pool)(nil)
 	_ provision.NodeInvalidator = (*Pool)(nil)
+	_ proxmox.DomainSource      = (*Pool)(nil)
 	_ provision.HostRunner      = (*hostRunner)(nil)
 )
 
@@ -101,8 +102,8 @@ func (p *Pool) entryFor(name string) *entry {
 	return e
 }
 
-// NodeAPI returns the node's REST client for lifecycle and monitoring.
-func (p *Pool) NodeAPI(ctx context.Context, name string) (provision.NodeAPI, error) {
+// Domain returns the node's API client, building and caching it.
+func (p *Pool) Domain(ctx context.Context, name string) (*proxmox.Domain, error) {
 	p.mu.Lock()
 	if e, ok := p.nodes[name]; ok && e.api != nil {
 		p.mu.Unlock()
@@ -113,44 +114,35 @@ func (p *Pool) NodeAPI(ctx context.Context, name string) (provision.NodeAPI, err
 	if err != nil {
 		return nil, err
 	}
-	api := newAPI(n, p.opts.HTTPTimeout, p.opts.TaskPoll)
+	api, err := p.newAPI(n)
+	if err != nil {
+		return nil, err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	e := p.entryFor(name)
 	if e.api != nil {
-		api.close()
+		api.Close()
 		return e.api, nil
 	}
 	e.api = api
 	return api, nil
 }
 
-// Proxmox returns the node's creation-side API client.
+// NodeAPI returns the node's API client for lifecycle and monitoring.
+func (p *Pool) NodeAPI(ctx context.Context, name string) (provision.NodeAPI, error) {
+	return p.Domain(ctx, name)
+}
+
+// Proxmox returns the node's API client for the creation pipeline.
 func (p *Pool) Proxmox(ctx context.Context, name string) (provision.Proxmox, error) {
-	p.mu.Lock()
-	if e, ok := p.nodes[name]; ok && e.pve != nil {
-		p.mu.Unlock()
-		return e.pve, nil
-	}
-	p.mu.Unlock()
-	if p.opts.NewProxmox == nil {
-		return nil, fmt.Errorf("node %s: no Proxmox client factory configured: %w", name, provision.ErrUnavailable)
-	}
-	n, err := p.node(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	pve, err := p.opts.NewProxmox(ctx, n)
-	if err != nil {
-		return nil, fmt.Errorf("building the API client of node %s: %w", name, err)
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	e := p.entryFor(name)
-	if e.pve == nil {
-		e.pve = pve
-	}
-	return e.pve, nil
+	return p.Domain(ctx, name)
+}
+
+func (p *Pool) newAPI(n provision.Node) (*proxmox.Domain, error) {
+	return proxmox.Factory(p.log, func(c *proxmox.Config) {
+		c.Timeout, c.TaskPollInterval, c.RetryBackoff, c.Metrics = p.opts.HTTPTimeout, p.opts.TaskPoll, p.opts.RetryBackoff, p.opts.Metrics
+	})(context.Background(), n)
 }
 
 // Host returns the SSH runner of the node named name: the node that hosts
@@ -184,7 +176,7 @@ func (p *Pool) Host(ctx context.Context, name string) (provision.HostRunner, err
 func (p *Pool) newRunner(n provision.Node) (*ssh.Runner, error) {
 	r, err := ssh.New(ssh.Config{
 		Addr: n.SSHAddr, User: n.SSHUser, Password: n.SSHPassword, PrivateKey: n.SSHPrivateKey,
-		HostKey: n.SSHHostKey, Timeout: p.opts.SSHTimeout, Logger: p.log.With("node", n.Name),
+		HostKey: n.SSHHostKey, Timeout: p.opts.SSHTimeout, Logger: p.log.With("node", n.Name), Metrics: p.opts.Metrics,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", n.Name, err)
@@ -217,7 +209,7 @@ func (p *Pool) Close() {
 
 func (e *entry) close() {
 	if e.api != nil {
-		e.api.close()
+		e.api.Close()
 	}
 	if e.runner != nil {
 		_ = e.runner.Close()
@@ -227,31 +219,9 @@ func (e *entry) close() {
 // ProbeTLS connects to the API URL and returns the fingerprint of the leaf
 // certificate it presents, trusting nothing.
 func (p *Pool) ProbeTLS(ctx context.Context, apiURL string) (string, error) {
-	u, err := url.Parse(apiURL)
-	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("probing TLS of %q: not a URL: %w", apiURL, provision.ErrInvalid)
-	}
-	addr := u.Host
-	if u.Port() == "" {
-		addr = net.JoinHostPort(u.Hostname(), "8006")
-	}
 	ctx, cancel := context.WithTimeout(ctx, p.opts.HTTPTimeout)
 	defer cancel()
-	d := tls.Dialer{Config: &tls.Config{
-		InsecureSkipVerify: true, //nolint:gosec // only reads the certificate; nothing is sent.
-		MinVersion:         tls.VersionTLS12,
-		ServerName:         u.Hostname(),
-	}}
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("probing TLS of %s: %w (%w)", addr, err, provision.ErrUnavailable)
-	}
-	defer conn.Close()
-	certs := conn.(*tls.Conn).ConnectionState().PeerCertificates
-	if len(certs) == 0 {
-		return "", fmt.Errorf("probing TLS of %s: no certificate presented", addr)
-	}
-	return certFingerprint(certs[0].Raw), nil
+	return proxmox.ProbeFingerprint(ctx, apiURL)
 }
 
 // ProbeHostKey returns the SHA256 fingerprint of the SSH host key at addr.
@@ -266,8 +236,11 @@ func (p *Pool) ProbeHostKey(ctx context.Context, addr string) (string, error) {
 
 // CheckAPI calls GET /version with the node's token and pinned certificate.
 func (p *Pool) CheckAPI(ctx context.Context, n provision.Node) (string, error) {
-	api := newAPI(n, p.opts.HTTPTimeout, p.opts.TaskPoll)
-	defer api.close()
+	api, err := p.newAPI(n)
+	if err != nil {
+		return "", err
+	}
+	defer api.Close()
 	v, err := api.Version(ctx)
 	if err != nil {
 		return "", err

@@ -17,6 +17,7 @@ import (
 
 	goproxmox "github.com/luthermonson/go-proxmox"
 
+	"github.com/lxcbot/lxcbot/internal/metrics"
 	"github.com/lxcbot/lxcbot/internal/provision"
 	"github.com/lxcbot/lxcbot/internal/secret"
 )
@@ -50,14 +51,17 @@ type Config struct {
 	RetryBackoff time.Duration // first wait between GET attempts; doubles
 	// TaskPollInterval is how often WaitTask asks for a task's status.
 	TaskPollInterval time.Duration
+	// Metrics receives request latency and errors by endpoint; nil = none.
+	Metrics *metrics.Metrics
 }
 
 // Client talks to one Proxmox VE API endpoint (a node or a cluster). It is
 // safe for concurrent use.
 type Client struct {
-	api *goproxmox.Client
-	cfg Config
-	log *slog.Logger
+	api  *goproxmox.Client
+	http *http.Client
+	cfg  Config
+	log  *slog.Logger
 }
 
 // New checks cfg and builds a client. It does not connect.
@@ -97,7 +101,7 @@ func New(cfg Config) (*Client, error) {
 	httpClient := &http.Client{
 		Timeout: cfg.Timeout,
 		Transport: &statusTransport{
-			base:    newTransport(cfg),
+			base:    &metricsTransport{base: newTransport(cfg), m: cfg.Metrics},
 			tokenID: cfg.TokenID,
 		},
 		// The API never redirects; following one could leak the token.
@@ -111,8 +115,11 @@ func New(cfg Config) (*Client, error) {
 		// it a logger that never does.
 		goproxmox.WithLogger(quietLogger{log}),
 	)
-	return &Client{api: api, cfg: cfg, log: log}, nil
+	return &Client{api: api, http: httpClient, cfg: cfg, log: log}, nil
 }
+
+// Close drops the client's idle connections. The client stays usable.
+func (c *Client) Close() { c.http.CloseIdleConnections() }
 
 func newTransport(cfg Config) *http.Transport {
 	tlsCfg := &tls.Config{
@@ -182,7 +189,7 @@ func verifyPin(pin string) func([][]byte, [][]*x509.Certificate) error {
 func ProbeFingerprint(ctx context.Context, apiURL string) (string, error) {
 	u, err := url.Parse(apiURL)
 	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("probing TLS certificate: bad API URL %q", apiURL)
+		return "", fmt.Errorf("probing TLS certificate: bad API URL %q: %w", apiURL, provision.ErrInvalid)
 	}
 	host := u.Host
 	if u.Port() == "" {
@@ -200,7 +207,7 @@ func ProbeFingerprint(ctx context.Context, apiURL string) (string, error) {
 	}}
 	conn, err := d.DialContext(ctx, "tcp", host)
 	if err != nil {
-		return "", fmt.Errorf("probing TLS certificate of %s: %w", host, err)
+		return "", fmt.Errorf("probing TLS certificate of %s: %w (%w)", host, err, provision.ErrUnavailable)
 	}
 	defer conn.Close()
 	certs := conn.(*tls.Conn).ConnectionState().PeerCertificates
@@ -302,7 +309,8 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, out any) er
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			// Keep the failure that led to the wait: it says why.
+			return fmt.Errorf("%w (gave up: %w)", err, ctx.Err())
 		case <-t.C:
 		}
 		backoff *= 2

@@ -7,25 +7,43 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lxcbot/lxcbot/internal/provision"
 )
 
-// Domain is a Client seen as the pipeline's provision.Proxmox.
+// Domain is a Client seen through the domain's interfaces: the pipeline's
+// provision.Proxmox and the node API lifecycle, monitoring and the
+// reconciler use (provision.NodeAPI). Every state change waits for its task
+// and checks its exit status; a container that does not exist is an error
+// wrapping provision.ErrNotFound.
 type Domain struct{ c *Client }
 
-var _ provision.Proxmox = (*Domain)(nil)
+var (
+	_ provision.Proxmox      = (*Domain)(nil)
+	_ provision.NodeAPI      = (*Domain)(nil)
+	_ provision.PowerAPI     = (*Domain)(nil)
+	_ provision.InventoryAPI = (*Domain)(nil)
+)
 
-// Domain returns the client as a provision.Proxmox.
+// Domain returns the client seen through the domain's interfaces.
 func (c *Client) Domain() *Domain { return &Domain{c: c} }
 
-// Factory returns a function that builds a provision.Proxmox for a node
-// record, for the engine's node client cache. tune may adjust each Config
-// (timeouts, poll interval) and may be nil.
-func Factory(log *slog.Logger, tune func(*Config)) func(context.Context, provision.Node) (provision.Proxmox, error) {
-	return func(_ context.Context, n provision.Node) (provision.Proxmox, error) {
+// Client is the client under d.
+func (d *Domain) Client() *Client { return d.c }
+
+// Close drops the client's idle connections.
+func (d *Domain) Close() { d.c.Close() }
+
+// Factory returns a function that builds the domain view of a node
+// record's API. tune may adjust each Config (timeouts, poll interval,
+// metrics) and may be nil.
+func Factory(log *slog.Logger, tune func(*Config)) func(context.Context, provision.Node) (*Domain, error) {
+	return func(_ context.Context, n provision.Node) (*Domain, error) {
 		cfg := ConfigFor(n)
-		cfg.Logger = log
+		if log != nil {
+			cfg.Logger = log.With("node", n.Name)
+		}
 		if tune != nil {
 			tune(&cfg)
 		}
@@ -112,7 +130,9 @@ func (d *Domain) Destroy(ctx context.Context, node string, vmid int) error {
 	if err != nil {
 		return err
 	}
-	if err := d.c.WaitTask(ctx, node, upid); err != nil {
+	// A task that fails because the container vanished meanwhile still
+	// leaves it destroyed.
+	if err := d.c.WaitTask(ctx, node, upid); err != nil && !errors.Is(err, provision.ErrNotFound) {
 		return fmt.Errorf("deleting CT %d on %s: %w", vmid, node, err)
 	}
 	return nil
@@ -173,6 +193,124 @@ func (d *Domain) OSTemplates(ctx context.Context, node string) ([]string, error)
 	out := make([]string, 0, len(tmpls))
 	for _, t := range tmpls {
 		out = append(out, t.VolID)
+	}
+	return out, nil
+}
+
+// GuestStatus reads the container's live state.
+func (d *Domain) GuestStatus(ctx context.Context, node string, vmid int) (provision.GuestStatus, error) {
+	st, err := d.c.Status(ctx, node, vmid)
+	if err != nil {
+		return provision.GuestStatus{}, err
+	}
+	return provision.GuestStatus{
+		VMID: vmid, Node: node, Name: st.Name, Status: st.Status, CPU: st.CPU, CPUs: int(st.CPUs),
+		MemUsed: st.Mem, MemTotal: st.MaxMem, DiskUsed: st.Disk, DiskTotal: st.MaxDisk,
+		Uptime: time.Duration(st.Uptime) * time.Second, Tags: st.Tags, Lock: st.Lock,
+	}, nil
+}
+
+// Start starts the container and waits for the task.
+func (d *Domain) Start(ctx context.Context, node string, vmid int) error {
+	return d.waited(ctx, node, vmid, "starting", func() (string, error) { return d.c.Start(ctx, node, vmid) })
+}
+
+// Stop stops the container at once and waits for the task.
+func (d *Domain) Stop(ctx context.Context, node string, vmid int) error {
+	return d.waited(ctx, node, vmid, "stopping", func() (string, error) { return d.c.Stop(ctx, node, vmid) })
+}
+
+// Shutdown asks the container to shut down within timeout (then stopped,
+// with force) and waits for the task.
+func (d *Domain) Shutdown(ctx context.Context, node string, vmid int, timeout time.Duration, force bool) error {
+	return d.waited(ctx, node, vmid, "shutting down", func() (string, error) {
+		return d.c.Shutdown(ctx, node, vmid, timeout, force)
+	})
+}
+
+// Reboot reboots the container and waits for the task.
+func (d *Domain) Reboot(ctx context.Context, node string, vmid int) error {
+	return d.waited(ctx, node, vmid, "rebooting", func() (string, error) { return d.c.Reboot(ctx, node, vmid) })
+}
+
+// Delete removes a stopped container with its disks and waits for the task.
+// Unlike Destroy, a missing container is an error wrapping ErrNotFound: the
+// caller decides what "already gone" means.
+func (d *Domain) Delete(ctx context.Context, node string, vmid int) error {
+	return d.waited(ctx, node, vmid, "deleting", func() (string, error) { return d.c.Delete(ctx, node, vmid) })
+}
+
+// waited runs a state change and waits for its task.
+func (d *Domain) waited(ctx context.Context, node string, vmid int, doing string, post func() (string, error)) error {
+	upid, err := post()
+	if err != nil {
+		return err
+	}
+	if err := d.c.WaitTask(ctx, node, upid); err != nil {
+		return fmt.Errorf("%s CT %d on %s: %w", doing, vmid, node, err)
+	}
+	return nil
+}
+
+// NodeGuests lists the containers on node with their live figures from one
+// read of the cluster's resources. A node the cluster reports as not online
+// is an error wrapping ErrUnavailable, one it does not know ErrNotFound.
+func (d *Domain) NodeGuests(ctx context.Context, node string) ([]provision.GuestStatus, error) {
+	var res []rawResource
+	if err := d.c.get(ctx, "/cluster/resources", nil, &res); err != nil {
+		return nil, fmt.Errorf("listing guests of %s: %w", node, err)
+	}
+	var out []provision.GuestStatus
+	seen := false
+	for _, r := range res {
+		if r.Node != node {
+			continue
+		}
+		switch r.Type {
+		case "node":
+			seen = true
+			if r.Status != "online" {
+				return nil, fmt.Errorf("listing guests of %s: the cluster reports it %s: %w", node, r.Status, provision.ErrUnavailable)
+			}
+		case "lxc":
+			cpus := r.CPUs.int()
+			if cpus == 0 {
+				cpus = r.MaxCPU.int()
+			}
+			out = append(out, provision.GuestStatus{
+				VMID: r.VMID.int(), Node: node, Name: r.Name, Status: r.Status, CPU: float64(r.CPU), CPUs: cpus,
+				MemUsed: r.Mem.uint64(), MemTotal: r.MaxMem.uint64(), DiskUsed: r.Disk.uint64(), DiskTotal: r.MaxDisk.uint64(),
+				Uptime: time.Duration(r.Uptime.uint64()) * time.Second, Tags: splitTags(r.Tags), Lock: r.Lock,
+			})
+		}
+	}
+	if !seen {
+		return nil, fmt.Errorf("listing guests of %s: the cluster does not know this node: %w", node, provision.ErrNotFound)
+	}
+	return out, nil
+}
+
+// Version is the Proxmox VE version (8.4.14).
+func (d *Domain) Version(ctx context.Context) (string, error) {
+	v, err := d.c.Version(ctx)
+	if err != nil {
+		return "", err
+	}
+	return v.Version, nil
+}
+
+// RootStorages lists the active, enabled storages on node that hold
+// container root disks.
+func (d *Domain) RootStorages(ctx context.Context, node string) ([]string, error) {
+	ss, err := d.c.NodeStorages(ctx, node)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, s := range ss {
+		if s.Active && s.Enabled && s.Holds("rootdir") {
+			out = append(out, s.Name)
+		}
 	}
 	return out, nil
 }

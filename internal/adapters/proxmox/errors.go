@@ -86,7 +86,7 @@ type FingerprintMismatchError struct {
 }
 
 func (e *FingerprintMismatchError) Error() string {
-	return fmt.Sprintf("proxmox TLS certificate mismatch: pinned %s, server presented %s", e.Want, e.Got)
+	return fmt.Sprintf("proxmox TLS certificate %s does not match the pinned fingerprint %s: refusing to connect", e.Got, e.Want)
 }
 
 // UnknownFingerprintError: no fingerprint is pinned (and verification is not
@@ -125,7 +125,7 @@ func newAPIError(method, path string, status int, reason string, body []byte) *A
 	switch {
 	case status == 502 || status == 503 || status == 504 || status >= 595 && status <= 599:
 		e.kind = provision.ErrUnavailable
-	case reMissing.MatchString(text):
+	case status == 404, reMissing.MatchString(text):
 		e.kind = provision.ErrNotFound
 	case reExists.MatchString(text):
 		e.kind = ErrVMIDExists

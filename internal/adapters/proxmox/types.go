@@ -229,6 +229,7 @@ type rawStatus struct {
 	Name     string `json:"name"`
 	CPU      number `json:"cpu"`
 	CPUs     number `json:"cpus"`
+	MaxCPU   number `json:"maxcpu"` // cluster/resources says maxcpu where status/current says cpus
 	Mem      number `json:"mem"`
 	MaxMem   number `json:"maxmem"`
 	Swap     number `json:"swap"`

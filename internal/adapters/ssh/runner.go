@@ -21,6 +21,7 @@ import (
 
 	xssh "golang.org/x/crypto/ssh"
 
+	"github.com/lxcbot/lxcbot/internal/metrics"
 	"github.com/lxcbot/lxcbot/internal/provision"
 	"github.com/lxcbot/lxcbot/internal/secret"
 )
@@ -61,6 +62,10 @@ type Config struct {
 	MaxSessions  int           // concurrent sessions on the connection
 	DialAttempts int           // dial attempts per connect, including the first
 	RetryBackoff time.Duration // wait before the second dial attempt; doubles
+
+	// Metrics receives command durations and failures by kind (exec,
+	// push, status); nil = none.
+	Metrics *metrics.Metrics
 }
 
 // Stream names an output stream of a remote command.
@@ -257,7 +262,8 @@ func (r *Runner) Connect(ctx context.Context) error {
 // its output to opts.OnLine. A non-zero exit is reported in Result.ExitCode,
 // not as an error; errors mean the command could not be run or was cut off
 // (ctx cancelled, connection lost).
-func (r *Runner) Exec(ctx context.Context, vmid int, argv []string, opts ExecOptions) (Result, error) {
+func (r *Runner) Exec(ctx context.Context, vmid int, argv []string, opts ExecOptions) (_ Result, err error) {
+	defer r.observe("exec", time.Now(), &err)
 	if err := checkVMID(vmid); err != nil {
 		return Result{}, err
 	}
@@ -284,7 +290,12 @@ func (r *Runner) RunScript(ctx context.Context, vmid int, script string, opts Ex
 }
 
 // NodeExec runs argv on the node itself, e.g. pct status.
-func (r *Runner) NodeExec(ctx context.Context, argv []string) (Result, error) {
+func (r *Runner) NodeExec(ctx context.Context, argv []string) (_ Result, err error) {
+	defer r.observe("exec", time.Now(), &err)
+	return r.nodeExec(ctx, argv)
+}
+
+func (r *Runner) nodeExec(ctx context.Context, argv []string) (Result, error) {
 	if len(argv) == 0 {
 		return Result{}, fmt.Errorf("exec on node %s: empty command: %w", r.cfg.Addr, provision.ErrInvalid)
 	}
@@ -298,11 +309,12 @@ func (r *Runner) NodeExec(ctx context.Context, argv []string) (Result, error) {
 
 // Status returns the container's state as pct reports it ("running",
 // "stopped"). A missing container wraps provision.ErrNotFound.
-func (r *Runner) Status(ctx context.Context, vmid int) (string, error) {
+func (r *Runner) Status(ctx context.Context, vmid int) (_ string, err error) {
+	defer r.observe("status", time.Now(), &err)
 	if err := checkVMID(vmid); err != nil {
 		return "", err
 	}
-	res, err := r.NodeExec(ctx, []string{"pct", "status", strconv.Itoa(vmid)})
+	res, err := r.nodeExec(ctx, []string{"pct", "status", strconv.Itoa(vmid)})
 	if err != nil {
 		return "", fmt.Errorf("reading status of CT %d: %w", vmid, err)
 	}
@@ -322,7 +334,8 @@ func (r *Runner) Status(ctx context.Context, vmid int) (string, error) {
 // the container). The file is staged on the node first, because pct push
 // copies from the node's filesystem, and removed afterwards. Any stderr from
 // pct push counts as failure: pct prints some copy errors and still exits 0.
-func (r *Runner) Push(ctx context.Context, vmid int, content []byte, dest string, perms os.FileMode, owner, group string) error {
+func (r *Runner) Push(ctx context.Context, vmid int, content []byte, dest string, perms os.FileMode, owner, group string) (err error) {
+	defer r.observe("push", time.Now(), &err)
 	if err := checkVMID(vmid); err != nil {
 		return err
 	}
@@ -361,6 +374,19 @@ func (r *Runner) Push(ctx context.Context, vmid int, content []byte, dest string
 		return fmt.Errorf("pushing %s to CT %d on %s: %w", dest, vmid, r.cfg.Addr, newCommandError("pct push", res))
 	}
 	return nil
+}
+
+// observe records one command of kind that started at start; *errp is its
+// outcome.
+func (r *Runner) observe(kind string, start time.Time, errp *error) {
+	m := r.cfg.Metrics
+	if m == nil {
+		return
+	}
+	m.SSHDuration.WithLabelValues(kind).Observe(time.Since(start).Seconds())
+	if *errp != nil {
+		m.SSHFailures.WithLabelValues(kind).Inc()
+	}
 }
 
 func (r *Runner) removeStaged(ctx context.Context, staged string) {

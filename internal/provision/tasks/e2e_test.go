@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	templates "github.com/lxcbot/lxcbot/examples/templates"
+	"github.com/lxcbot/lxcbot/internal/adapters/nodepool"
 	redisx "github.com/lxcbot/lxcbot/internal/adapters/redis"
 	"github.com/lxcbot/lxcbot/internal/provision"
 	"github.com/lxcbot/lxcbot/internal/provision/catalog"
@@ -73,7 +74,7 @@ type bundle struct {
 	queue   *tasks.Queue
 	bus     *redisx.Bus
 	redis   string
-	nodes   *tasks.NodeClients
+	nodes   *nodepool.Pool
 	log     *slog.Logger
 
 	mu      sync.Mutex
@@ -145,8 +146,8 @@ func setupE2E(t *testing.T) *bundle {
 	b.queue = tasks.NewQueue(rdb, tasks.TaskOptions{MaxRetry: 5, Timeout: 5 * time.Minute})
 	t.Cleanup(func() { _ = b.queue.Close() })
 	b.bus = redisx.NewBus(rdb, redisx.BusOptions{Block: 200 * time.Millisecond}, log)
-	b.nodes = tasks.NewNodeClients(b.db, newPVEClient, log)
-	t.Cleanup(func() { _ = b.nodes.Close() })
+	b.nodes = nodepool.New(b.db, log, nodepool.Options{TaskPoll: 20 * time.Millisecond, RetryBackoff: 20 * time.Millisecond})
+	t.Cleanup(b.nodes.Close)
 	b.engine = provision.New(provision.Deps{
 		Store: b.db, Nodes: b.nodes, Queue: b.queue, Locker: redisx.NewLocker(rdb), Bus: b.bus, Log: log,
 		Config: provision.Config{LockTTL: 3 * time.Second, NetworkWait: 10 * time.Second, NetworkPoll: 50 * time.Millisecond},
