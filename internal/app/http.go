@@ -3,11 +3,14 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // MaxBodyBytes is the largest request body any route accepts.
@@ -86,4 +89,46 @@ func (r *Routes) ready(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	_ = json.NewEncoder(w).Encode(map[string]any{"status": "ok"})
+}
+
+// RedisCheck is a readiness check that dials Redis afresh for every probe,
+// once, with a short timeout, and asks for a PING. It does not go through
+// the bot's own client: that one retries dials and keeps pooled
+// connections, so a dead Redis would be reported late and a restarted one
+// might look dead until the pool noticed.
+func RedisCheck(url string, timeout time.Duration) (Check, error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return Check{}, fmt.Errorf("parsing REDIS_URL: %w", err)
+	}
+	opt.DialerRetries = 1
+	opt.MaxRetries = -1
+	opt.PoolSize = 1
+	opt.MinIdleConns = 0
+	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = timeout, timeout, timeout
+	return Check{Name: "redis", Fn: func(ctx context.Context) error {
+		c := redis.NewClient(opt)
+		defer c.Close()
+		if err := c.Ping(ctx).Err(); err != nil {
+			return fmt.Errorf("pinging redis at %s: %w", opt.Addr, err)
+		}
+		return nil
+	}}, nil
+}
+
+// ReplaceCheck returns checks with the check of the same name as c
+// replaced by c (or c added).
+func ReplaceCheck(checks []Check, c Check) []Check {
+	out := make([]Check, 0, len(checks)+1)
+	replaced := false
+	for _, old := range checks {
+		if old.Name == c.Name {
+			old, replaced = c, true
+		}
+		out = append(out, old)
+	}
+	if !replaced {
+		out = append(out, c)
+	}
+	return out
 }

@@ -88,7 +88,11 @@ func runServe(ctx context.Context, env *Env, o serveOptions) error {
 	}
 	defer a.Close()
 
-	routes := app.NewRoutes(a.ReadinessChecks(), a.Metrics().Handler())
+	redisCheck, err := app.RedisCheck(env.Config.RedisURL.Reveal(), time.Second)
+	if err != nil {
+		return err
+	}
+	routes := app.NewRoutes(app.ReplaceCheck(a.ReadinessChecks(), redisCheck), a.Metrics().Handler())
 	chat, err := app.MountChat(ctx, a, routes, env.Config, log)
 	if err != nil {
 		return err
