@@ -42,6 +42,7 @@ func createBatch(ctx context.Context, e *serveEnv, prefix string, n int, taskDur
 		wg      sync.WaitGroup
 		mu      sync.Mutex
 		ackErrs []string
+		ackBody string
 	)
 	for i := 1; i <= n; i++ {
 		wg.Add(1)
@@ -52,10 +53,12 @@ func createBatch(ctx context.Context, e *serveEnv, prefix string, n int, taskDur
 			if err == nil && status != 200 {
 				err = fmt.Errorf("status %d: %.200s", status, body)
 			}
+			mu.Lock()
+			defer mu.Unlock()
 			if err != nil {
-				mu.Lock()
 				ackErrs = append(ackErrs, host+": "+err.Error())
-				mu.Unlock()
+			} else if ackBody == "" {
+				ackBody = string(body)
 			}
 		}()
 	}
@@ -88,11 +91,12 @@ func createBatch(ctx context.Context, e *serveEnv, prefix string, n int, taskDur
 			b.summarise(e, rows, t0, taskDuration)
 			break
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
+		// A create that records nothing within 30 s never will.
+		if time.Now().After(deadline) || ctx.Err() != nil || (!seen && time.Since(t0) > 30*time.Second) {
 			b.TimedOut = true
 			b.summarise(e, rows, t0, taskDuration)
 			if !seen && b.FirstErr == "" {
-				b.FirstErr = "no container was recorded: the create command did not start a job"
+				b.FirstErr = fmt.Sprintf("no container was recorded within 30 s: the create command did not start a job; its ack was %.300s", ackBody)
 			}
 			break
 		}
