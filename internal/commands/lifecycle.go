@@ -96,21 +96,23 @@ func (r *Router) submitDelete(ctx context.Context, req *Request, entry *provisio
 	if err != nil {
 		return nil, err
 	}
-	ct, err := r.b.Container(ctx, req.Form.State)
-	if err != nil {
-		entry.Target = req.Form.State
+	// The form's state is whatever the submitting client sent: authorise
+	// the submitter before comparing the hostname, so that a forged
+	// submission is refused (and audited) as such and learns nothing.
+	entry.Args = redactedArgs(inv)
+	c := &call{req: req, inv: inv, audit: entry, confirmed: true}
+	if err := r.authorize(ctx, c); err != nil {
 		return nil, err
 	}
+	ct := c.ct
 	typed := strings.TrimSpace(req.Form.Values["hostname"])
 	if !strings.EqualFold(typed, ct.Hostname) {
-		entry.Target = ct.Hostname
 		entry.Outcome = "user_error"
 		entry.Error = "hostname did not match"
 		return &Response{FormErrors: map[string]string{"hostname": fmt.Sprintf("type %s exactly to delete it", ct.Hostname)},
 			Blocks: []Block{ContextBlock(fmt.Sprintf("The hostname did not match %s; nothing was deleted.", ct.Hostname))}}, nil
 	}
-	entry.Args = redactedArgs(inv)
-	return r.dispatch(ctx, &call{req: req, inv: inv, audit: entry, confirmed: true})
+	return inv.Command.run(ctx, c)
 }
 
 // Job buttons.

@@ -149,17 +149,36 @@ func (r *Router) handleCommand(ctx context.Context, req *Request, entry *provisi
 
 // dispatch authorises c and runs its command.
 func (r *Router) dispatch(ctx context.Context, c *call) (*Response, error) {
+	if err := r.authorize(ctx, c); err != nil {
+		return nil, err
+	}
+	return c.inv.Command.run(ctx, c)
+}
+
+// authorize checks the channel binding, the role the command needs and,
+// for a command on a container, that the container exists and that an
+// operator owns it; it sets c.role and c.ct.
+func (r *Router) authorize(ctx context.Context, c *call) error {
 	cmd := c.inv.Command
 	role, err := r.b.RoleOf(ctx, c.req.Principal, c.req.Groups)
 	if err != nil {
-		return nil, fmt.Errorf("looking up the role of %s: %w", actorString(c.req.Principal), err)
+		return fmt.Errorf("looking up the role of %s: %w", actorString(c.req.Principal), err)
 	}
 	c.role = role
 	if err := r.checkChannel(ctx, c); err != nil {
-		return nil, err
+		return err
 	}
 	if role.Rank() < cmd.Role.Rank() {
-		return nil, denied("you need the %s role to run /lxc %s (you have %s); ask an admin to run /lxc role grant %s <you>",
+		if cmd.Target != "" {
+			// A refused attempt on a container belongs in that container's
+			// audit log, under its hostname as a successful one would be.
+			// The reply stays the same whether the container exists or not.
+			c.audit.Target = c.inv.Arg(cmd.Target)
+			if ct, err := r.b.Container(ctx, c.audit.Target); err == nil {
+				c.audit.Target = ct.Hostname
+			}
+		}
+		return denied("you need the %s role to run /lxc %s (you have %s); ask an admin to run /lxc role grant %s <you>",
 			cmd.Role, cmd.Name, roleName(role), cmd.Role)
 	}
 	if cmd.Target != "" {
@@ -167,20 +186,16 @@ func (r *Router) dispatch(ctx context.Context, c *call) (*Response, error) {
 		c.audit.Target = ref
 		ct, err := r.b.Container(ctx, ref)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		c.ct = ct
 		c.audit.Target = ct.Hostname
 		if cmd.Owned && role.Rank() < provision.RoleAdmin.Rank() && !samePrincipal(ct.Owner, c.req.Principal) {
-			return nil, denied("%s belongs to %s: operators act only on their own containers; you need the admin role to run %s on it",
+			return denied("%s belongs to %s: operators act only on their own containers; you need the admin role to run %s on it",
 				ct.Hostname, ownerName(ct.Owner), cmd.Name)
 		}
 	}
-	resp, err := cmd.run(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return nil
 }
 
 func (r *Router) checkChannel(ctx context.Context, c *call) error {
