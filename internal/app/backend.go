@@ -17,6 +17,7 @@ import (
 // beyond what the provisioning facades offer. *store.DB satisfies it.
 type BackendStore interface {
 	ListContainers(ctx context.Context, f store.ContainerFilter) ([]provision.Container, error)
+	GetContainer(ctx context.Context, id string) (provision.Container, error)
 	RoleOf(ctx context.Context, platform provision.Platform, userID string, groupIDs []string) (provision.Role, error)
 	ListRoleBindings(ctx context.Context, platform provision.Platform) ([]provision.RoleBinding, error)
 	GetChannelBinding(ctx context.Context, platform provision.Platform, channelID string) (provision.ChannelBinding, error)
@@ -158,13 +159,28 @@ func (b *Backend) Containers(ctx context.Context, f commands.ContainerFilter) ([
 	return cs, nil
 }
 
-// Status implements commands.Monitor. A node that does not answer gives
-// status unknown rather than an error.
-func (b *Backend) Status(ctx context.Context, containerID string) (*commands.LiveStatus, error) {
-	v, err := b.monitor.Show(ctx, containerID)
+// Statuses implements commands.Monitor: one request per node for the lot.
+func (b *Backend) Statuses(ctx context.Context, ids []string) (map[string]*commands.LiveStatus, error) {
+	cs := make([]provision.Container, 0, len(ids))
+	for _, id := range ids {
+		c, err := b.store.GetContainer(ctx, id)
+		if err != nil {
+			continue
+		}
+		cs = append(cs, c)
+	}
+	views, _, err := b.monitor.Live(ctx, cs)
 	if err != nil {
 		return nil, err
 	}
+	out := make(map[string]*commands.LiveStatus, len(views))
+	for _, v := range views {
+		out[v.Container.ID] = liveStatusOf(v)
+	}
+	return out, nil
+}
+
+func liveStatusOf(v provision.ContainerView) *commands.LiveStatus {
 	l := v.Live
 	st := &commands.LiveStatus{Status: l.Status, CPU: l.CPU, MemUsed: l.MemUsed, MemTotal: l.MemTotal,
 		DiskUsed: l.DiskUsed, DiskTotal: l.DiskTotal, Uptime: l.Uptime, IP: l.IP}
@@ -174,7 +190,17 @@ func (b *Backend) Status(ctx context.Context, containerID string) (*commands.Liv
 	if st.IP == "" {
 		st.IP = v.Container.IP
 	}
-	return st, nil
+	return st
+}
+
+// Status implements commands.Monitor. A node that does not answer gives
+// status unknown rather than an error.
+func (b *Backend) Status(ctx context.Context, containerID string) (*commands.LiveStatus, error) {
+	v, err := b.monitor.Show(ctx, containerID)
+	if err != nil {
+		return nil, err
+	}
+	return liveStatusOf(*v), nil
 }
 
 // Services implements commands.Monitor.

@@ -88,6 +88,9 @@ type Monitor interface {
 	Containers(ctx context.Context, f ContainerFilter) ([]provision.Container, error)
 	// Status reads the container's live state from Proxmox.
 	Status(ctx context.Context, containerID string) (*LiveStatus, error)
+	// Statuses reads the live state of several containers with one request
+	// per node, not one per container; missing ids are left out.
+	Statuses(ctx context.Context, containerIDs []string) (map[string]*LiveStatus, error)
 	// Services lists discovered services; refresh rediscovers them first.
 	Services(ctx context.Context, containerID string, refresh bool) ([]provision.Service, error)
 	// Logs returns the last lines of journalctl -u unit.

@@ -50,16 +50,27 @@ func (r *Router) runList(ctx context.Context, c *call) (*Response, error) {
 	pages := (len(cts) + r.pageSize - 1) / r.pageSize
 	page := min(c.inv.Int("page", 1), pages)
 	shown := cts[(page-1)*r.pageSize : min(page*r.pageSize, len(cts))]
+	var ready []string
+	for _, ct := range shown {
+		if ct.State == provision.StateReady {
+			ready = append(ready, ct.ID)
+		}
+	}
+	live := map[string]*LiveStatus{}
+	if len(ready) > 0 {
+		if live, err = r.b.Statuses(ctx, ready); err != nil {
+			r.log.WarnContext(ctx, "live status for list", "err", err)
+			live = map[string]*LiveStatus{}
+		}
+	}
 	var lines []string
 	var opts []Option
 	for _, ct := range shown {
 		status := string(ct.State)
 		if ct.State == provision.StateReady {
-			if st, err := r.b.Status(ctx, ct.ID); err == nil {
+			status = "unknown"
+			if st, ok := live[ct.ID]; ok {
 				status = st.Status
-			} else {
-				status = "unknown"
-				r.log.WarnContext(ctx, "live status for list", "container", ct.ID, "err", err)
 			}
 		}
 		lines = append(lines, fmt.Sprintf("%s *%s* (%s) — %s · %s · %s · %s", stateIcon(status), ct.Hostname, vmidText(ct.VMID),

@@ -257,6 +257,18 @@ func (m *Monitor) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 		out.More = true
 		cs = cs[:size]
 	}
+	items, unreachable, err := m.Live(ctx, cs)
+	if err != nil {
+		return nil, err
+	}
+	out.Items, out.Unreachable = items, unreachable
+	return out, nil
+}
+
+// Live reads the live state of containers with one request per node
+// (concurrently, bounded), never one per container. A node that does not
+// answer marks its containers unreachable and is listed in unreachable.
+func (m *Monitor) Live(ctx context.Context, cs []Container) (items []ContainerView, unreachableNodes []string, err error) {
 	nodes := map[string]bool{}
 	for _, c := range cs {
 		if c.VMID != 0 && onProxmox(c.State) {
@@ -265,7 +277,7 @@ func (m *Monitor) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 	}
 	live, unreachable := m.guestsByNode(ctx, nodes)
 	if ctx.Err() != nil {
-		return nil, ctx.Err()
+		return nil, nil, ctx.Err()
 	}
 	now := m.clock.Now()
 	for _, c := range cs {
@@ -279,13 +291,13 @@ func (m *Monitor) List(ctx context.Context, f ListFilter) (*ListPage, error) {
 				v.Problem = ProblemNotOnProxmox
 			}
 		}
-		out.Items = append(out.Items, v)
+		items = append(items, v)
 	}
 	for n := range unreachable {
-		out.Unreachable = append(out.Unreachable, n)
+		unreachableNodes = append(unreachableNodes, n)
 	}
-	slices.Sort(out.Unreachable)
-	return out, nil
+	slices.Sort(unreachableNodes)
+	return items, unreachableNodes, nil
 }
 
 // guestsByNode asks each node for its guests, at most NodeConcurrency at a

@@ -436,6 +436,17 @@ func (m *Mem) Containers(_ context.Context, f commands.ContainerFilter) ([]provi
 }
 
 // Status implements commands.Backend.
+// Statuses implements commands.Monitor with one Status per id.
+func (m *Mem) Statuses(ctx context.Context, ids []string) (map[string]*commands.LiveStatus, error) {
+	out := map[string]*commands.LiveStatus{}
+	for _, id := range ids {
+		if st, err := m.Status(ctx, id); err == nil {
+			out[id] = st
+		}
+	}
+	return out, nil
+}
+
 func (m *Mem) Status(_ context.Context, id string) (*commands.LiveStatus, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
