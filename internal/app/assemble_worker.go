@@ -87,6 +87,15 @@ func (h *drainingHandler) wait(d time.Duration) bool {
 	}
 }
 
+// reconcileConfig is the reconciler's tuning: the defaults, or short
+// waits in Fast mode so tests see stuck jobs resumed within seconds.
+func reconcileConfig(fast bool) provision.ReconcileConfig {
+	if !fast {
+		return provision.ReconcileConfig{}
+	}
+	return provision.ReconcileConfig{StuckAfter: 2 * time.Second, NodeTimeout: 5 * time.Second}
+}
+
 // jobInspector tells the reconciler whether a container's creation job is
 // queued, scheduled for retry or running. Package tasks does not provide
 // one, so it reads asynq's queues here.
@@ -110,6 +119,15 @@ func (j jobInspector) JobActive(_ context.Context, containerID string) (bool, er
 				return false, fmt.Errorf("inspecting creation jobs: %w", err)
 			}
 			for _, t := range ts {
+				// An orphaned task is "active" only in name: its worker died
+				// (SIGKILL, OOM, lost host) and stopped extending the lease.
+				// asynq recovers it only a minute or two later; the
+				// reconciler re-enqueues the job sooner, and the engine's
+				// container lock and checkpoints make the late recovery a
+				// harmless no-op.
+				if t.IsOrphaned {
+					continue
+				}
 				var p tasks.CreatePayload
 				if t.Type == tasks.TypeCreate && json.Unmarshal(t.Payload, &p) == nil && p.ContainerID == containerID {
 					return true, nil

@@ -196,15 +196,25 @@ func (r *run) logLine(ctx context.Context, line string) {
 
 // packages installs the selected buckets: apt, then pip, npm and custom.
 // Every package name is its own argument, so nothing in a name reaches a
-// shell. A failure is a warning unless the template is strict.
+// shell. A failure is a warning unless the template is strict. Each
+// manager's step is recorded when it succeeds, so a job resumed after a
+// crash does not install the same packages again.
 func (r *run) packages(ctx context.Context) error {
 	by := map[Manager][]Package{}
 	for _, b := range r.buckets {
 		by[b.Manager] = append(by[b.Manager], b.Packages...)
 	}
+	done, err := r.installedManagers(ctx)
+	if err != nil {
+		return err
+	}
 	for _, m := range []Manager{ManagerApt, ManagerPip, ManagerNpm, ManagerCustom} {
 		pkgs := by[m]
 		if len(pkgs) == 0 {
+			continue
+		}
+		if done[m] {
+			r.logLine(ctx, fmt.Sprintf("%s packages were installed by an earlier attempt", m))
 			continue
 		}
 		if err := r.checkCancel(ctx); err != nil {
@@ -217,6 +227,8 @@ func (r *run) packages(ctx context.Context) error {
 			err = r.install(ctx, m, pkgs)
 		}
 		if err == nil {
+			r.event(ctx, &Event{Type: EventAction, Phase: PhasePackages, Message: fmt.Sprintf("%s packages installed", m),
+				Data: map[string]any{"action": actionPackagesInstalled, "manager": string(m)}})
 			continue
 		}
 		if errors.Is(err, ErrJobCancelled) || ctx.Err() != nil {
@@ -228,6 +240,28 @@ func (r *run) packages(ctx context.Context) error {
 		r.warn(ctx, r.mask.Mask(err.Error()))
 	}
 	return nil
+}
+
+// actionPackagesInstalled marks the event recording one manager's packages
+// as installed.
+const actionPackagesInstalled = "packages_installed"
+
+// installedManagers returns the managers whose packages an earlier attempt
+// installed.
+func (r *run) installedManagers(ctx context.Context) (map[Manager]bool, error) {
+	events, err := r.s.store.ListEvents(ctx, r.c.ID, []EventType{EventAction}, 0)
+	if err != nil {
+		return nil, err
+	}
+	done := map[Manager]bool{}
+	for _, e := range events {
+		if e.Data["action"] == actionPackagesInstalled {
+			if m, ok := e.Data["manager"].(string); ok {
+				done[Manager(m)] = true
+			}
+		}
+	}
+	return done, nil
 }
 
 func (r *run) install(ctx context.Context, m Manager, pkgs []Package) error {
