@@ -14,6 +14,7 @@ import (
 	redisx "github.com/lxcbot/lxcbot/internal/adapters/redis"
 
 	"github.com/lxcbot/lxcbot/internal/adapters/nodepool"
+	"github.com/lxcbot/lxcbot/internal/adapters/proxmox"
 	"github.com/lxcbot/lxcbot/internal/commands"
 	"github.com/lxcbot/lxcbot/internal/config"
 	"github.com/lxcbot/lxcbot/internal/metrics"
@@ -151,9 +152,10 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	a.bus = redisx.NewBus(a.rdb, busOpts, log.With("component", "bus"))
 	a.deduper = redisx.NewDeduper(a.rdb)
 
-	poolOpts := nodepool.Options{NewProxmox: proxmoxFactory(log, opts.Fast)}
+	poolOpts := nodepool.Options{Metrics: a.metrics}
 	if opts.Fast {
 		poolOpts.HTTPTimeout, poolOpts.TaskPoll, poolOpts.SSHTimeout = 10*time.Second, 20*time.Millisecond, 5*time.Second
+		poolOpts.RetryBackoff = 20 * time.Millisecond
 	}
 	a.pool = nodepool.New(a.db, log, poolOpts)
 
@@ -202,7 +204,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	a.backend = NewBackend(BackendDeps{
 		Engine: a.engine, Lifecycle: a.lifecycle, Monitor: a.monitor, Nodes: a.nodeAdmin, Catalog: a.catalog,
 		Admin: a.admin, Store: a.db, Confirmations: redisConfirmations{rdb: a.rdb, ttl: ConfirmWindow},
-		Choices:      &nodeChoices{store: a.db, log: log, fast: opts.Fast, defaultBridge: "vmbr0"},
+		Choices:      &proxmox.Choices{Nodes: a.pool, Bridges: templateBridges(a.db)},
 		TemplatesDir: cfg.TemplatesDir, BootstrapAdmins: cfg.Admins, Metrics: a.metrics, Log: log.With("component", "backend"),
 	})
 	a.router = commands.New(commands.Deps{Backend: a.backend, Log: log.With("component", "commands"), Clock: clock})
@@ -211,6 +213,21 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// templateBridges lists the bridges the templates name, for create forms.
+func templateBridges(db *store.DB) func(ctx context.Context) ([]string, error) {
+	return func(ctx context.Context) ([]string, error) {
+		ts, err := db.ListTemplates(ctx, "")
+		if err != nil {
+			return nil, err
+		}
+		out := make([]string, 0, len(ts))
+		for _, t := range ts {
+			out = append(out, t.Bridge)
+		}
+		return out, nil
+	}
 }
 
 // Router is the command router the chat adapters hand requests to.
