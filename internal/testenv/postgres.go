@@ -27,6 +27,7 @@ type Postgres struct {
 	sockDir string
 	user    string
 	p       *proc
+	launch  func() (*proc, error) // starts the server on the existing data
 
 	mu       sync.Mutex // serialises CREATE DATABASE ... TEMPLATE
 	seq      atomic.Int64
@@ -139,20 +140,32 @@ func StartPostgres() (*Postgres, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("initdb: %w: %s", err, lastLines(string(out), 5))
 	}
-	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data,
-		"-c", "listen_addresses=", "-k", pg.sockDir, "-p", "5432",
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-		"-c", "max_connections=300", "-c", "shared_buffers=32MB")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	logFile, err := os.Create(filepath.Join(dir, "postgres.log"))
-	if err == nil {
-		cmd.Stdout, cmd.Stderr = logFile, logFile
-		defer logFile.Close()
+	pg.launch = func() (*proc, error) {
+		cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data,
+			"-c", "listen_addresses=", "-k", pg.sockDir, "-p", "5432",
+			"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+			"-c", "max_connections=300", "-c", "shared_buffers=32MB")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		logFile, err := os.OpenFile(filepath.Join(dir, "postgres.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err == nil {
+			cmd.Stdout, cmd.Stderr = logFile, logFile
+			defer logFile.Close()
+		}
+		return startProc(cmd, syscall.SIGQUIT)
 	}
-	p, err := startProc(cmd, syscall.SIGQUIT)
-	if err != nil {
+	if err := pg.start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
+	}
+	return pg, nil
+}
+
+// start launches the server on its existing data and waits until it
+// accepts connections.
+func (pg *Postgres) start() error {
+	p, err := pg.launch()
+	if err != nil {
+		return err
 	}
 	pg.p = p
 	err = p.waitFor("postgres", 30*time.Second, func() bool {
@@ -166,11 +179,30 @@ func StartPostgres() (*Postgres, error) {
 		return true
 	})
 	if err != nil {
-		log, _ := os.ReadFile(filepath.Join(dir, "postgres.log"))
-		pg.Stop()
-		return nil, fmt.Errorf("%w: %s", err, lastLines(string(log), 5))
+		log, _ := os.ReadFile(filepath.Join(pg.dir, "postgres.log"))
+		_ = p.stop(syscall.SIGQUIT, 5*time.Second)
+		return fmt.Errorf("%w: %s", err, lastLines(string(log), 5))
 	}
-	return pg, nil
+	return nil
+}
+
+// Halt stops the server abruptly (as a crash would: clients are cut off)
+// but keeps its data and socket directory, so Restart can bring the same
+// databases back on the same socket. For tests of a database outage.
+func (pg *Postgres) Halt() {
+	if pg.p != nil {
+		_ = pg.p.stop(syscall.SIGQUIT, 5*time.Second)
+	}
+}
+
+// Restart starts the server again on its data after Halt (halting it first
+// if it still runs) and waits until it accepts connections.
+func (pg *Postgres) Restart(t testing.TB) {
+	t.Helper()
+	pg.Halt()
+	if err := pg.start(); err != nil {
+		t.Fatalf("testenv: restarting postgres: %v", err)
+	}
 }
 
 // DSN returns the DSN of database db on this server.
