@@ -132,15 +132,16 @@ func (b *discordBundle) slash(t *testing.T, u discordfake.User, sub string, opts
 	return it, b.deliver(t, it)
 }
 
-func (b *discordBundle) clickOn(u discordfake.User, msg discordfake.Message, label string) *discordfake.Interaction {
+func (b *discordBundle) clickOn(t *testing.T, u discordfake.User, msg discordfake.Message, label string) *discordfake.Interaction {
+	t.Helper()
+	require.NotEmpty(t, msg.Button(label), "no button %q on %q (buttons %v)", label, msg.Text(), msg.Buttons())
 	return &discordfake.Interaction{Type: discordfake.TypeComponent, User: u, Data: discordfake.Click(msg.Button(label)),
 		Message: msg.ID, ChannelID: msg.ChannelID}
 }
 
 func (b *discordBundle) click(t *testing.T, u discordfake.User, msg discordfake.Message, label string) (*discordfake.Interaction, discordfake.Delivery) {
 	t.Helper()
-	require.NotEmpty(t, msg.Button(label), "no button %q on %q (buttons %v)", label, msg.Text(), msg.Buttons())
-	it := b.clickOn(u, msg, label)
+	it := b.clickOn(t, u, msg, label)
 	return it, b.deliver(t, it)
 }
 
@@ -218,7 +219,7 @@ func TestDiscordCreatesAndManagesOnTheRealBackend(t *testing.T) {
 
 	plan := b.plan(t, "web1")
 	// The same press delivered twice (a retry of one interaction) acts once.
-	press := b.clickOn(olive, plan, "Create")
+	press := b.clickOn(t, olive, plan, "Create")
 	require.Equal(t, 6, b.send(t, press).Response.Type, "a button press is a deferred update")
 	again := *press
 	b.send(t, &again)
@@ -299,8 +300,10 @@ func TestDiscordCreatesAndManagesOnTheRealBackend(t *testing.T) {
 	vstop, _ := b.click(t, vic, b.original(t, view), "Stop")
 	vprompt := b.original(t, vstop)
 	b.click(t, vic, vprompt, "Stop")
-	refusal := b.lastFor(t, "operator role")
-	require.True(t, refusal.Ephemeral(), "only the presser sees the refusal: %q", refusal.Text())
+	refusal, _ := b.fake.Message(vprompt.ID)
+	require.Contains(t, refusal.Text(), "you need the operator role", "the refusal takes the spent question's place")
+	require.True(t, refusal.Ephemeral(), "only the presser sees the refusal")
+	require.Empty(t, refusal.Buttons())
 	require.Equal(t, "running", b.simStatus(t, ct.VMID), "the viewer changed nothing")
 	require.Equal(t, provision.StateReady, b.container(t, "web1").State)
 
@@ -437,7 +440,7 @@ func TestDiscordAutocompleteOffersAtMost25Containers(t *testing.T) {
 func TestDiscordJobCardOutlivesTheInteractionToken(t *testing.T) {
 	b := setupDiscord(t)
 	plan := b.plan(t, "late1")
-	press := b.clickOn(olive, plan, "Create")
+	press := b.clickOn(t, olive, plan, "Create")
 	b.send(t, press)
 	// No worker runs yet: the job waits in the queue while the card is
 	// posted through the interaction token.
@@ -489,4 +492,35 @@ func TestDiscordJobCardOutlivesTheInteractionToken(t *testing.T) {
 	_, onSim := b.sim.Guest(ct.VMID)
 	require.False(t, onSim)
 	require.NotEmpty(t, b.public("deleted — by olive"), "the deletion is announced")
+}
+
+// TestDiscordCancelFromTheJobCardRepliesInItsThread cancels a queued
+// creation with the card's button: the confirm step asks privately, and
+// the answer goes into the job's thread, where the card's story is told.
+func TestDiscordCancelFromTheJobCardRepliesInItsThread(t *testing.T) {
+	b := setupDiscord(t)
+	plan := b.plan(t, "gone1")
+	b.send(t, b.clickOn(t, olive, plan, "Create"))
+	require.Eventually(t, func() bool { return len(b.public("gone1")) == 1 }, 30*time.Second, 10*time.Millisecond)
+	card := b.public("gone1")[0]
+	ask := b.clickOn(t, olive, card, "Cancel")
+	b.send(t, ask)
+	prompt := b.original(t, ask)
+	require.True(t, prompt.Ephemeral())
+	b.send(t, b.clickOn(t, olive, prompt, "Cancel creation"))
+	b.startWorker(t)
+	b.ad.Wait()
+
+	var thread []string
+	for _, m := range b.fake.Messages(card.ID) {
+		thread = append(thread, m.Text())
+	}
+	require.Contains(t, strings.Join(thread, "\n"), "cancelling the creation of gone1")
+	require.Contains(t, thread[len(thread)-1], "cancelled")
+	require.Empty(t, b.public("cancelling the creation"), "the answer is in the thread, not the channel")
+	closed, _ := b.fake.Message(prompt.ID)
+	require.Empty(t, closed.Buttons(), "the question is closed: %q", closed.Text())
+	card, _ = b.fake.Message(card.ID)
+	require.Contains(t, card.Text(), "gone1 cancelled")
+	require.Equal(t, provision.StateCancelled, b.container(t, "gone1").State)
 }

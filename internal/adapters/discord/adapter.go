@@ -170,6 +170,8 @@ type received struct {
 	flags int // flags of a deferred message response
 	// sess is the form a modal submission belongs to.
 	sess *formSession
+	// asked is set when a confirm step's Confirm was pressed.
+	asked *askedFrom
 }
 
 // goSafe runs f in a goroutine that recovers panics and is counted by Wait.

@@ -50,26 +50,48 @@ func (a *Adapter) complete(ctx context.Context, rc *received, resp commands.Resp
 	it := rc.it
 	src := it.Message
 	srcEphemeral := src != nil && src.Flags&flagEphemeral != 0
+	// thread is the public message whose thread a Thread reply goes to.
+	replace := resp.Replace
+	var thread *wireMessage
+	if src != nil && !srcEphemeral {
+		thread = &wireMessage{ID: src.ID, ChannelID: it.ChannelID}
+	}
+	if rc.asked != nil {
+		// The press answered a confirm step. The step is spent: the reply
+		// takes its place, and thread replies go to the message it asked
+		// from, whose thread tells the job's story.
+		replace, thread = true, nil
+		if rc.asked.ID != "" && !rc.asked.Ephemeral {
+			thread = &wireMessage{ID: rc.asked.ID, ChannelID: firstNonEmpty(rc.asked.ChannelID, it.ChannelID)}
+		}
+	}
 	var tgt *target
 	switch {
-	case resp.Thread && src != nil && !srcEphemeral:
+	case resp.Thread && thread != nil:
 		for _, m := range msgs {
-			if _, err := a.postThread(ctx, it.ChannelID, src.ID, "lxcbot job", m); err != nil {
+			if _, err := a.postThread(ctx, thread.ChannelID, thread.ID, "lxcbot job", m); err != nil {
 				a.log.WarnContext(ctx, "posting into a job thread", "err", err)
 			}
 		}
 		msgs = nil
-		tgt = &target{token: it.Token, at: rc.at, channelID: it.ChannelID, messageID: src.ID, original: rc.acked == respDeferredUpdate}
-		if rc.acked == respDeferred {
-			a.editOriginalOrWarn(ctx, rc, textMessage("Posted in the job's thread.", true))
+		switch {
+		case rc.asked != nil:
+			// The card belongs to another interaction: edit it with the bot token.
+			tgt = &target{channelID: thread.ChannelID, messageID: thread.ID}
+			a.editOriginalOrWarn(ctx, rc, textMessage("✓ Done; see the job's thread.", true))
+		default:
+			tgt = &target{token: it.Token, at: rc.at, channelID: it.ChannelID, messageID: src.ID, original: rc.acked == respDeferredUpdate}
+			if rc.acked == respDeferred {
+				a.editOriginalOrWarn(ctx, rc, textMessage("Posted in the job's thread.", true))
+			}
 		}
-	case rc.acked == respDeferredUpdate && resp.Replace && srcEphemeral == !public:
+	case rc.acked == respDeferredUpdate && replace && srcEphemeral == !public:
 		sent, err := a.editOriginal(ctx, rc, msgs[0])
 		if err == nil {
 			tgt = &target{token: it.Token, at: rc.at, channelID: it.ChannelID, messageID: firstNonEmpty(sent.ID, src.ID), original: true, ephemeral: srcEphemeral}
 		}
 		msgs = msgs[1:]
-	case rc.acked == respDeferredUpdate && resp.Replace && srcEphemeral && public:
+	case rc.acked == respDeferredUpdate && replace && srcEphemeral && public:
 		// An ephemeral prompt cannot become public: close it, post anew.
 		a.editOriginalOrWarn(ctx, rc, textMessage("✓ Done; see the channel.", true))
 		tgt = a.followupTarget(ctx, rc, msgs[0], flags)

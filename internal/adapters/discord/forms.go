@@ -346,6 +346,7 @@ func (a *Adapter) component(ctx context.Context, rc *received) {
 			a.confirmStep(ctx, rc, b)
 			return
 		}
+		rc.asked = b.Asked
 		a.action(ctx, rc, b.Action, b.Value)
 	case cidDismiss:
 		_ = a.sendAck(ctx, rc, response{Type: respUpdate, Data: textMessage("Not done; nothing was changed.", false)})
@@ -373,13 +374,24 @@ func (a *Adapter) action(ctx context.Context, rc *received, action, value string
 }
 
 // confirmStep asks before a destructive action: an ephemeral message with
-// Confirm and Cancel; Confirm carries the real action.
+// Confirm and Cancel; Confirm carries the real action and the message the
+// question came from.
 func (a *Adapter) confirmStep(ctx context.Context, rc *received, b storedButton) {
 	yes, err := a.button(ctx, commands.Button{Label: b.Confirm.ConfirmLabel, ActionID: b.Action, Value: b.Value, Style: commands.StyleDanger})
 	if err != nil {
 		a.expired(ctx, rc, err)
 		return
 	}
+	asked := &askedFrom{}
+	if m := rc.it.Message; m != nil {
+		asked = &askedFrom{ID: m.ID, ChannelID: firstNonEmpty(m.ChannelID, rc.it.ChannelID), Ephemeral: m.Flags&flagEphemeral != 0}
+	}
+	key, err := a.storeJSON(ctx, "btn", storedButton{Action: b.Action, Value: b.Value, Asked: asked})
+	if err != nil {
+		a.expired(ctx, rc, err)
+		return
+	}
+	yes.CustomID = cidStored + "|" + key
 	no := component{Type: 2, Style: styleSecondary, Label: clipRunes(firstNonEmpty(b.Confirm.DenyLabel, "Cancel"), maxButtonLabel), CustomID: cidDismiss + "|"}
 	m := outMessage{
 		Embeds:          []embed{{Title: clipRunes(b.Confirm.Title, maxTitle), Description: markdown(b.Confirm.Text), Color: colorRed}},

@@ -293,6 +293,19 @@ type storedButton struct {
 	Action  string            `json:"action"`
 	Value   string            `json:"value"`
 	Confirm *commands.Confirm `json:"confirm,omitempty"`
+	// Asked is set on a confirm step's Confirm button: the message whose
+	// button asked.
+	Asked *askedFrom `json:"asked,omitempty"`
+}
+
+// askedFrom is the message a confirm step was asked from (a job card, a
+// container card). The step itself is a separate private message, so the
+// answer to its Confirm needs this to reach the card's thread. ID is
+// empty when the message is not known.
+type askedFrom struct {
+	ID        string `json:"id,omitempty"`
+	ChannelID string `json:"channel_id,omitempty"`
+	Ephemeral bool   `json:"ephemeral,omitempty"`
 }
 
 func (a *Adapter) button(ctx context.Context, btn commands.Button) (component, error) {
