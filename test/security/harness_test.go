@@ -330,6 +330,12 @@ func (b *bundle) status(t *testing.T, host string) string {
 // core (the chat flows are covered elsewhere) and waits until it is ready.
 func (b *bundle) createReady(t *testing.T, who provision.Principal, tpl, host, node string) provision.Container {
 	t.Helper()
+	return b.createAs(t, who, tpl, host, node, provision.StateReady)
+}
+
+// createAs creates host and waits for the creation to settle in state want.
+func (b *bundle) createAs(t *testing.T, who provision.Principal, tpl, host, node string, want provision.State) provision.Container {
+	t.Helper()
 	ctx := context.Background()
 	req := func(kind commands.RequestKind) commands.Request {
 		return commands.Request{Principal: who, Platform: who.Platform, Workspace: team, Channel: channel, Kind: kind,
@@ -345,7 +351,7 @@ func (b *bundle) createReady(t *testing.T, who provision.Principal, tpl, host, n
 	resp := b.app.Router().Handle(ctx, rq)
 	require.Equal(t, commands.OutcomeOK, resp.Outcome, "%+v", resp)
 	require.NotNil(t, resp.Watch)
-	b.waitState(t, resp.Watch.ContainerID, provision.StateReady)
+	b.waitState(t, resp.Watch.ContainerID, want)
 	return b.container(t, host)
 }
 

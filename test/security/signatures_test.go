@@ -124,6 +124,9 @@ func TestSlackRefusesUnsignedAndStaleRequestsAndActsOnceOnAReplay(t *testing.T) 
 		require.Equal(t, http.StatusOK, status, body)
 	}
 	waitFor(t, "web1 to stop", func() bool { return b.status(t, "web1") == "stopped" })
+	// The stop is finished once it is audited; a start sent before that
+	// would be told another action is running.
+	waitFor(t, "the stop to be audited", func() bool { return count(b.audit(t, "web1"), "button:ct.stop") > 0 })
 
 	// A genuine slash command, replayed.
 	start := capture(t, b.slashRequest(slackOperator, "start web1"))
