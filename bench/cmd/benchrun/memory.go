@@ -24,7 +24,7 @@ func runMemory(ctx context.Context, o options, _ tools, rep *report) section {
 		if o.quick {
 			n = 10
 		}
-		env, err := startServe(ctx, o, rep.machine, serveOptions{Nodes: 2})
+		env, err := startServe(ctx, o, rep.machine, serveOptions{Nodes: 2, Concurrency: pipelineConcurrency})
 		if err != nil {
 			sec.note("lxcbot serve did not start: %v", err)
 			return sec

@@ -41,6 +41,9 @@ type serveOptions struct {
 	// RateLimit makes the fake Slack refuse a second message in a channel
 	// within this window with 429 (0: no limit).
 	RateLimit time.Duration
+	// Concurrency is serve's --concurrency, the creation jobs its worker
+	// runs at once (0: serve's default, 8).
+	Concurrency int
 }
 
 // serveEnv is lxcbot serve, pinned to the server core, with everything it
@@ -147,7 +150,11 @@ func startServe(ctx context.Context, o options, m machine, so serveOptions) (env
 		"SLACK_SIGNING_SECRET=" + benchSecret,
 		"SLACK_API_URL=" + e.Slack.APIURL(),
 	}
-	name, args := pinned(m, serverCore, o.lxcbot, "serve")
+	serveArgs := []string{"serve"}
+	if so.Concurrency > 0 {
+		serveArgs = append(serveArgs, "--concurrency", strconv.Itoa(so.Concurrency))
+	}
+	name, args := pinned(m, serverCore, o.lxcbot, serveArgs...)
 	if e.serve, err = start("lxcbot-serve", dir, envv, name, args...); err != nil {
 		return nil, err
 	}
