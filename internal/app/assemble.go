@@ -99,6 +99,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if a.metrics == nil {
 		a.metrics = metrics.New()
 	}
+	initSeries(a.metrics)
 	if a.drain <= 0 {
 		a.drain = 30 * time.Second
 		if opts.Fast {
@@ -144,7 +145,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	}
 	a.queue = tasks.NewQueue(a.rdb, taskOpts)
 	a.insp = asynq.NewInspectorFromRedisClient(a.rdb)
-	a.locker = redisx.NewLocker(a.rdb)
+	a.locker = redisx.NewLocker(a.rdb).WithMetrics(a.metrics)
 	busOpts := redisx.BusOptions{}
 	if opts.Fast {
 		busOpts.Block = 200 * time.Millisecond
@@ -180,7 +181,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	a.notifiers = newNotifiers(a.db, cfg.Notifications, log.With("component", "notify"))
 
 	a.engine = provision.New(provision.Deps{Store: a.db, Nodes: a.pool, Queue: a.queue, Locker: a.locker, Bus: a.bus,
-		Clock: clock, Log: log.With("component", "engine"), Config: engineCfg})
+		Clock: clock, Log: log.With("component", "engine"), Config: engineCfg, Metrics: a.metrics})
 	a.lifecycle = provision.NewLifecycle(provision.LifecycleDeps{Store: a.db, Nodes: a.pool, Locker: a.locker,
 		Notifier: a.notifiers, Clock: clock, Log: log.With("component", "lifecycle"), Config: lifeCfg})
 	a.monitor = provision.NewMonitor(provision.MonitorDeps{Store: a.db, Containers: lister, Nodes: a.pool,
@@ -201,11 +202,13 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Jobs: jobInspector{insp: a.insp}, Locker: a.locker, Notifier: a.notifiers, Clock: clock, Log: log,
 		Config: reconcileConfig(opts.Fast)})
 
+	// No Metrics for the backend: the locker counts every refused lock,
+	// the backend's included.
 	a.backend = NewBackend(BackendDeps{
 		Engine: a.engine, Lifecycle: a.lifecycle, Monitor: a.monitor, Nodes: a.nodeAdmin, Catalog: a.catalog,
 		Admin: a.admin, Store: a.db, Confirmations: redisConfirmations{rdb: a.rdb, ttl: ConfirmWindow},
 		Choices:      &proxmox.Choices{Nodes: a.pool, Bridges: templateBridges(a.db)},
-		TemplatesDir: cfg.TemplatesDir, BootstrapAdmins: cfg.Admins, Metrics: a.metrics, Log: log.With("component", "backend"),
+		TemplatesDir: cfg.TemplatesDir, BootstrapAdmins: cfg.Admins, Log: log.With("component", "backend"),
 	})
 	a.router = commands.New(commands.Deps{Backend: a.backend, Log: log.With("component", "commands"), Clock: clock})
 
@@ -275,11 +278,18 @@ func (a *App) ReadinessChecks() []Check {
 }
 
 // RunReconciler reconciles every interval until ctx ends, counting what
-// each pass finds.
+// each pass finds. Alongside, it samples the queue depth every
+// QueueSampleInterval: the process that runs it also serves /metrics.
 func (a *App) RunReconciler(ctx context.Context, interval time.Duration) error {
 	if interval <= 0 {
 		interval = time.Minute
 	}
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		a.runQueueSampler(ctx, QueueSampleInterval)
+	}()
+	defer func() { <-sampled }()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

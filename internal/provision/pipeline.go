@@ -155,6 +155,7 @@ func (r *run) finish(ctx, jobCtx context.Context, runErr error) error {
 		}
 	}
 	if cancelled {
+		r.s.observeJob("cancelled")
 		return r.cancelled(bg)
 	}
 	if cause := context.Cause(jobCtx); jobCtx.Err() != nil {
@@ -176,7 +177,24 @@ func (r *run) finish(ctx, jobCtx context.Context, runErr error) error {
 		r.publish(bg, ProgressEvent{Type: ProgressWarning, Phase: phase, Message: "temporary problem, retrying: " + msg})
 		return fmt.Errorf("creating %s: %s", r.c.Hostname, msg)
 	}
+	r.s.observeJob("failed")
 	return r.failed(bg, phase, msg)
+}
+
+// observePhase records one phase run that started at start.
+func (s *Engine) observePhase(ph Phase, outcome string, start time.Time) {
+	if s.m == nil {
+		return
+	}
+	s.m.PhaseDuration.WithLabelValues(string(ph)).Observe(time.Since(start).Seconds())
+	s.m.PhaseOutcomes.WithLabelValues(string(ph), outcome).Inc()
+}
+
+// observeJob records a creation job that ended (ready, failed, cancelled).
+func (s *Engine) observeJob(outcome string) {
+	if s.m != nil {
+		s.m.JobOutcomes.WithLabelValues(outcome).Inc()
+	}
 }
 
 // failed records the container as failed at phase.
@@ -253,7 +271,7 @@ func (r *run) execute(ctx context.Context) error {
 		if err := r.checkCancel(ctx); err != nil {
 			return err
 		}
-		start := r.s.clock.Now()
+		start, wall := r.s.clock.Now(), time.Now()
 		r.publish(ctx, ProgressEvent{Type: ProgressPhaseStarted, Phase: ph, Percent: PhasePercent(ph, 0)})
 		r.event(ctx, &Event{Type: EventPhaseStarted, Phase: ph, Message: string(ph) + " started"})
 		pctx, cancel := context.WithTimeout(ctx, r.s.cfg.phaseTimeout(ph))
@@ -267,10 +285,13 @@ func (r *run) execute(ctx context.Context) error {
 		cancel()
 		if err != nil {
 			if errors.Is(err, ErrJobCancelled) {
+				r.s.observePhase(ph, "cancelled", wall)
 				return err
 			}
+			r.s.observePhase(ph, "failed", wall)
 			return &phaseError{phase: ph, err: err}
 		}
+		r.s.observePhase(ph, "ok", wall)
 		if err := r.s.store.CompletePhase(ctx, r.c.ID, ph); err != nil {
 			return &phaseError{phase: ph, err: err}
 		}
@@ -279,6 +300,9 @@ func (r *run) execute(ctx context.Context) error {
 		r.event(ctx, &Event{Type: EventPhaseFinished, Phase: ph, Message: string(ph) + " finished", Duration: d})
 		r.publish(ctx, ProgressEvent{Type: ProgressPhaseFinished, Phase: ph, Percent: PhasePercent(ph, 1), Duration: d})
 	}
+	// Counted before the terminal event goes out, so whoever sees it sees
+	// the count.
+	r.s.observeJob("ready")
 	r.publish(ctx, ProgressEvent{Type: ProgressReady, Phase: PhaseReady, Percent: 100,
 		Message: fmt.Sprintf("%s is ready", r.c.Hostname)})
 	r.log.InfoContext(ctx, "container ready", "vmid", r.c.VMID, "node", r.c.NodeName, "ip", r.c.IP)

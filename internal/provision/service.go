@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/lxcbot/lxcbot/internal/metrics"
 )
 
 // Config tunes the provisioning engine. Zero values take the defaults below.
@@ -104,6 +106,9 @@ type Deps struct {
 	Clock  Clock        // nil = SystemClock
 	Log    *slog.Logger // nil = discard
 	Config Config
+	// Metrics receives phase durations and outcomes and job outcomes;
+	// nil = none.
+	Metrics *metrics.Metrics
 }
 
 // Engine is the provisioning engine's entry point for creation: planning,
@@ -122,6 +127,7 @@ type Engine struct {
 	clock  Clock
 	log    *slog.Logger
 	cfg    Config
+	m      *metrics.Metrics
 }
 
 // New builds an Engine.
@@ -135,6 +141,7 @@ func New(d Deps) *Engine {
 		clock:  d.Clock,
 		log:    d.Log,
 		cfg:    d.Config.withDefaults(),
+		m:      d.Metrics,
 	}
 	if s.clock == nil {
 		s.clock = SystemClock{}

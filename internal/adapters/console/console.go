@@ -10,8 +10,10 @@ import (
 	"os/user"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lxcbot/lxcbot/internal/commands"
+	"github.com/lxcbot/lxcbot/internal/metrics"
 	"github.com/lxcbot/lxcbot/internal/provision"
 )
 
@@ -25,6 +27,9 @@ type Config struct {
 	// read from a file reads as a transcript, and ends at EOF.
 	Script bool
 	Log    *slog.Logger
+	// Metrics counts each request handed to the router as a delivery;
+	// nil = none.
+	Metrics *metrics.Metrics
 }
 
 // DefaultPrincipal is the console user: console:<os user>.
@@ -134,9 +139,25 @@ func (s *session) request(kind commands.RequestKind, fill func(*commands.Request
 	return req
 }
 
+// send hands req to the router; the answer is the console's
+// acknowledgement.
+func (s *session) send(ctx context.Context, req commands.Request) commands.Response {
+	start := time.Now()
+	resp := s.r.Handle(ctx, req)
+	kind := "command"
+	switch req.Kind {
+	case commands.KindAction:
+		kind = "action"
+	case commands.KindFormSubmit:
+		kind = "form"
+	}
+	s.cfg.Metrics.ObserveAck("console", kind, "ok", start)
+	return resp
+}
+
 // handle sends req and plays out the response: forms, live jobs, choices.
 func (s *session) handle(ctx context.Context, req commands.Request) error {
-	resp := s.r.Handle(ctx, req)
+	resp := s.send(ctx, req)
 	for {
 		choices := render(s.out, resp, "")
 		for _, f := range resp.Followups {
@@ -205,7 +226,7 @@ func (s *session) choose(ctx context.Context, choices []choice) (commands.Respon
 			}
 		}
 		req := s.request(commands.KindAction, func(r *commands.Request) { r.Action = c.action })
-		return s.r.Handle(ctx, req), true, nil
+		return s.send(ctx, req), true, nil
 	}
 }
 
@@ -225,7 +246,7 @@ func (s *session) fillForm(ctx context.Context, f *commands.Form) (commands.Resp
 		req := s.request(commands.KindFormSubmit, func(r *commands.Request) {
 			r.Form = commands.FormSubmission{FormID: f.ID, Values: values, State: f.State}
 		})
-		resp := s.r.Handle(ctx, req)
+		resp := s.send(ctx, req)
 		if len(resp.FormErrors) == 0 {
 			return resp, nil
 		}

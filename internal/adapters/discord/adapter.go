@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lxcbot/lxcbot/internal/commands"
+	"github.com/lxcbot/lxcbot/internal/metrics"
 	"github.com/lxcbot/lxcbot/internal/provision"
 	"github.com/lxcbot/lxcbot/internal/secret"
 )
@@ -44,6 +45,8 @@ type Config struct {
 	MaxWatches int
 	// MaxRetries bounds retries of a rate-limited REST call; 0 = 5.
 	MaxRetries int
+	// Metrics counts deliveries, ack latency and REST calls; nil = none.
+	Metrics *metrics.Metrics
 }
 
 // Adapter is the Discord integration. Build it with New.
@@ -56,6 +59,7 @@ type Adapter struct {
 	log      *slog.Logger
 	clock    provision.Clock
 	rest     *rest
+	metrics  *metrics.Metrics
 	hc       *http.Client
 	interval time.Duration
 
@@ -131,7 +135,9 @@ func New(cfg Config) (*Adapter, error) {
 	if retries <= 0 {
 		retries = 5
 	}
-	a.rest = &rest{base: base, hc: a.hc, token: cfg.BotToken, log: a.log, maxRetries: retries, maxWait: 30 * time.Second}
+	a.rest = &rest{base: base, hc: a.hc, token: cfg.BotToken, log: a.log, maxRetries: retries, maxWait: 30 * time.Second,
+		metrics: cfg.Metrics}
+	a.metrics = cfg.Metrics
 	a.sem = make(chan struct{}, orDefault(cfg.MaxInFlight, 32))
 	a.watches = make(chan struct{}, orDefault(cfg.MaxWatches, 64))
 	a.base, a.stop = context.WithCancel(context.Background())
@@ -162,9 +168,12 @@ type acker func(ctx context.Context, r response) error
 
 // received is an interaction being handled.
 type received struct {
-	it  *interaction
-	at  time.Time // when it arrived: its token expires 15 minutes later
-	ack acker
+	it *interaction
+	at time.Time // when it arrived: its token expires 15 minutes later
+	// start is when it arrived by the wall clock, for ack latency.
+	start time.Time
+	dup   bool // a repeated delivery
+	ack   acker
 	// acked is the first response type sent, 0 before.
 	acked int
 	flags int // flags of a deferred message response
@@ -192,7 +201,7 @@ func (a *Adapter) goSafe(ctx context.Context, what string, f func()) {
 // response through ack (always, exactly once, within the budget) and
 // completes the work afterwards. ctx must outlive the inbound request.
 func (a *Adapter) dispatch(ctx context.Context, it *interaction, ack acker) {
-	rc := &received{it: it, at: a.clock.Now(), ack: ack}
+	rc := &received{it: it, at: a.clock.Now(), start: time.Now(), ack: ack}
 	log := a.log.With("interaction", it.ID, "type", it.Type)
 	defer func() {
 		if p := recover(); p != nil {
@@ -211,6 +220,7 @@ func (a *Adapter) dispatch(ctx context.Context, it *interaction, ack acker) {
 	}
 	if !fresh {
 		log.InfoContext(ctx, "dropping a repeated interaction")
+		rc.dup = true
 		a.ackDuplicate(ctx, rc)
 		return
 	}
@@ -248,7 +258,16 @@ func (a *Adapter) sendAck(ctx context.Context, rc *received, r response) error {
 		return errors.New("interaction already acknowledged")
 	}
 	rc.acked = r.Type
-	if err := rc.ack(ctx, r); err != nil {
+	err := rc.ack(ctx, r)
+	outcome := "ok"
+	switch {
+	case err != nil:
+		outcome = "error"
+	case rc.dup:
+		outcome = "duplicate"
+	}
+	a.metrics.ObserveAck("discord", deliveryKind(rc.it), outcome, rc.start)
+	if err != nil {
 		a.log.WarnContext(ctx, "acknowledging an interaction", "interaction", rc.it.ID, "err", err)
 		return err
 	}
@@ -379,4 +398,24 @@ func jsonUnmarshal(data []byte, v any) error {
 		return errors.New("no data")
 	}
 	return json.Unmarshal(data, v)
+}
+
+// deliveryKind is an interaction's kind as the inbound metrics name it.
+func deliveryKind(it *interaction) string {
+	switch it.Type {
+	case itCommand:
+		return "command"
+	case itComponent:
+		return "action"
+	case itModalSubmit:
+		return "form"
+	case itAutocomplete:
+		return "autocomplete"
+	}
+	return "other"
+}
+
+// refused counts an interaction turned away before it was worked on.
+func (a *Adapter) refused(it *interaction, start time.Time) {
+	a.metrics.ObserveAck("discord", deliveryKind(it), "rejected", start)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -70,6 +71,7 @@ func (a *Adapter) HandleGatewayInteraction(raw []byte) {
 	case a.sem <- struct{}{}:
 	default:
 		a.log.Warn("too many interactions at once; dropping one", "interaction", it.ID)
+		a.refused(it, time.Now())
 		return
 	}
 	a.goSafe(a.base, "gateway interaction", func() {

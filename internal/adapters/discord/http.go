@@ -22,6 +22,7 @@ func (a *Adapter) Handler() http.Handler {
 }
 
 func (a *Adapter) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -60,6 +61,7 @@ func (a *Adapter) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case a.sem <- struct{}{}:
 	default:
 		a.log.WarnContext(r.Context(), "too many interactions at once; refusing one", "interaction", it.ID)
+		a.refused(it, start)
 		http.Error(w, "busy", http.StatusServiceUnavailable)
 		return
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lxcbot/lxcbot/internal/metrics"
 	"github.com/lxcbot/lxcbot/internal/secret"
 )
 
@@ -31,6 +32,7 @@ type rest struct {
 	log        *slog.Logger
 	maxRetries int
 	maxWait    time.Duration
+	metrics    *metrics.Metrics // nil = not counted
 }
 
 // APIError is a non-2xx answer from Discord.
@@ -82,6 +84,7 @@ func (c *rest) do(ctx context.Context, rc call) error {
 	}
 	for attempt := 0; ; attempt++ {
 		wait, err := c.once(ctx, rc, u.String(), payload, ctype)
+		c.count(rc, err)
 		if err == nil {
 			return nil
 		}
@@ -97,6 +100,9 @@ func (c *rest) do(ctx context.Context, rc call) error {
 		default:
 			return err
 		}
+		if c.metrics != nil {
+			c.metrics.ChatRetries.WithLabelValues("discord", rc.method+" "+rc.route).Inc()
+		}
 		wait = min(wait, c.maxWait)
 		c.log.DebugContext(ctx, "discord asked to retry", "route", rc.route, "status", statusOf(ae), "wait", wait, "attempt", attempt+1)
 		t := time.NewTimer(wait)
@@ -106,6 +112,20 @@ func (c *rest) do(ctx context.Context, rc call) error {
 			return fmt.Errorf("waiting to retry %s: %w", rc.route, ctx.Err())
 		case <-t.C:
 		}
+	}
+}
+
+// count records one attempt of rc, labelled by its route template (never
+// the path, which holds ids and tokens), and whether it was rate-limited.
+func (c *rest) count(rc call, err error) {
+	if c.metrics == nil {
+		return
+	}
+	method := rc.method + " " + rc.route
+	c.metrics.ChatCalls.WithLabelValues("discord", method).Inc()
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Status == http.StatusTooManyRequests {
+		c.metrics.ChatRateLimited.WithLabelValues("discord", method).Inc()
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/lxcbot/lxcbot/internal/metrics"
 	"github.com/lxcbot/lxcbot/internal/provision"
 )
 
@@ -41,11 +42,20 @@ return 0`)
 type Locker struct {
 	rdb    redis.UniversalClient
 	prefix string
+	m      *metrics.Metrics // nil = contention not counted
 }
 
 // NewLocker returns a Locker whose keys live under lxcbot:lock:.
 func NewLocker(rdb redis.UniversalClient) *Locker {
 	return &Locker{rdb: rdb, prefix: "lxcbot:lock:"}
+}
+
+// WithMetrics returns a copy of l that counts refused acquisitions, by the
+// action that asked, on m.
+func (l *Locker) WithMetrics(m *metrics.Metrics) *Locker {
+	c := *l
+	c.m = m
+	return &c
 }
 
 // Lock is a held lock.
@@ -92,6 +102,9 @@ func (l *Locker) Acquire(ctx context.Context, key string, holder provision.LockH
 		}
 		if err != nil {
 			return nil, fmt.Errorf("locking %s: reading holder: %w", key, err)
+		}
+		if l.m != nil {
+			l.m.LockContention.WithLabelValues(holder.Action).Inc()
 		}
 		return nil, &provision.LockedError{Key: key, Holder: parseHolder(cur)}
 	}

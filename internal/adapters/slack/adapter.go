@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/lxcbot/lxcbot/internal/commands"
+	"github.com/lxcbot/lxcbot/internal/metrics"
 	"github.com/lxcbot/lxcbot/internal/provision"
 	"github.com/lxcbot/lxcbot/internal/secret"
 )
@@ -62,6 +63,8 @@ type Deps struct {
 	HTTPClient *http.Client
 	// Now tells the time for signature windows; default time.Now.
 	Now func() time.Time
+	// Metrics counts deliveries, ack latency and Web API calls; nil = none.
+	Metrics *metrics.Metrics
 }
 
 // Adapter connects lxcbot to one Slack app.
@@ -75,6 +78,7 @@ type Adapter struct {
 	hc      *http.Client
 	now     func() time.Time
 	out     *outbound
+	metrics *metrics.Metrics
 	groups  *groupCache
 	slots   chan struct{} // workers + queue: refused beyond this
 	workers chan struct{} // requests running
@@ -131,6 +135,7 @@ func New(cfg Config, d Deps) (*Adapter, error) {
 		hc:      d.HTTPClient,
 		now:     d.Now,
 		out:     newOutbound(cfg.Outbound, cfg.Attempts, cfg.RetryBase),
+		metrics: d.Metrics,
 		slots:   make(chan struct{}, cfg.Workers+cfg.Queue),
 		workers: make(chan struct{}, cfg.Workers),
 		watches: make(chan struct{}, cfg.MaxWatches),
@@ -138,6 +143,7 @@ func New(cfg Config, d Deps) (*Adapter, error) {
 	if a.dedupe == nil {
 		a.dedupe = NewMemDeduper()
 	}
+	a.out.metrics = d.Metrics
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}

@@ -97,6 +97,8 @@ func fitsAck(resp commands.Response) bool {
 // command handles a slash command and returns the acknowledgement body
 // (nil: an empty 200). It returns within a small fraction of Slack's 3 s.
 func (a *Adapter) command(ctx context.Context, sc slack.SlashCommand) any {
+	start, outcome := time.Now(), "ok"
+	defer func() { a.metrics.ObserveAck("slack", "command", outcome, start) }()
 	log := a.log.With("kind", "command", "team", sc.TeamID, "user", sc.UserID)
 	req := commands.Request{
 		Principal:  principal(sc.UserID, sc.UserName),
@@ -114,9 +116,11 @@ func (a *Adapter) command(ctx context.Context, sc slack.SlashCommand) any {
 	ok, err := a.claim(ctx, req.DeliveryID)
 	switch {
 	case err != nil:
+		outcome = "error"
 		log.ErrorContext(ctx, "slash command not handled", "err", err)
 		return ephemeralAck(textUnavail)
 	case !ok:
+		outcome = "duplicate"
 		log.InfoContext(ctx, "duplicate slash command dropped", "trigger", sc.TriggerID)
 		return nil
 	}
@@ -135,6 +139,7 @@ func (a *Adapter) command(ctx context.Context, sc slack.SlashCommand) any {
 		a.deliver(ctx, o, req, resp)
 	})
 	if err != nil {
+		outcome = "rejected"
 		log.WarnContext(ctx, "slash command refused", "err", err)
 		return ephemeralAck(textBusy)
 	}
@@ -201,6 +206,8 @@ func (a *Adapter) shortcut(ctx context.Context, _ logger, cb slack.InteractionCa
 }
 
 func (a *Adapter) blockAction(ctx context.Context, log logger, cb slack.InteractionCallback) any {
+	start, outcome := time.Now(), "ok"
+	defer func() { a.metrics.ObserveAck("slack", "action", outcome, start) }()
 	if len(cb.ActionCallback.BlockActions) == 0 {
 		return nil
 	}
@@ -210,7 +217,9 @@ func (a *Adapter) blockAction(ctx context.Context, log logger, cb slack.Interact
 	}
 	key := "act:" + cb.Team.ID + ":" + act.ActionTs + ":" + act.ActionID + ":" + cb.User.ID
 	if ok, err := a.claim(ctx, key); err != nil || !ok {
+		outcome = "duplicate"
 		if err != nil {
+			outcome = "error"
 			log.ErrorContext(ctx, "button not handled", "err", err)
 		}
 		return nil
@@ -219,6 +228,7 @@ func (a *Adapter) blockAction(ctx context.Context, log logger, cb slack.Interact
 	// on it.
 	if cb.View.ID != "" && strings.HasPrefix(cb.View.CallbackID, formCallbackPrefix) {
 		if err := a.goWork("form options", func(ctx context.Context) { a.refreshModal(ctx, cb, act) }); err != nil {
+			outcome = "rejected"
 			log.WarnContext(ctx, "form refresh refused", "err", err)
 		}
 		return nil
@@ -267,6 +277,7 @@ func (a *Adapter) blockAction(ctx context.Context, log logger, cb slack.Interact
 		a.deliver(ctx, o, req, a.router.Handle(ctx, req))
 	})
 	if err != nil {
+		outcome = "rejected"
 		log.WarnContext(ctx, "button refused", "err", err)
 		a.goAnyway(func(ctx context.Context) { a.sendEphemeralText(ctx, o, textBusy) })
 	}
@@ -289,16 +300,21 @@ func (a *Adapter) goAnyway(fn func(ctx context.Context)) {
 // keeps the modal open; anything else closes the modal and is delivered to
 // the channel the form was opened from.
 func (a *Adapter) viewSubmission(ctx context.Context, log logger, cb slack.InteractionCallback) any {
+	start, outcome := time.Now(), "ok"
+	defer func() { a.metrics.ObserveAck("slack", "form", outcome, start) }()
 	formID, channel, thread, ok := parseCallbackID(cb.View.CallbackID)
 	if !ok {
+		outcome = "rejected"
 		return nil
 	}
 	key := "view:" + cb.View.ID + ":" + cb.View.Hash
 	if ok, err := a.claim(ctx, key); err != nil || !ok {
 		if err != nil {
+			outcome = "error"
 			log.ErrorContext(ctx, "form not handled", "err", err)
 			return slack.NewErrorsViewSubmissionResponse(map[string]string{firstInputBlock(cb.View): "temporarily unavailable, try again in a minute"})
 		}
+		outcome = "duplicate"
 		return nil
 	}
 	req := commands.Request{
@@ -329,6 +345,7 @@ func (a *Adapter) viewSubmission(ctx context.Context, log logger, cb slack.Inter
 		a.deliver(ctx, o, req, resp)
 	})
 	if err != nil {
+		outcome = "rejected"
 		log.WarnContext(ctx, "form refused", "err", err)
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{firstInputBlock(cb.View): "lxcbot is busy; submit again in a minute"})
 	}
@@ -395,14 +412,18 @@ var mentionRE = regexp.MustCompile(`^\s*<@[A-Z0-9]+(\|[^>]*)?>\s*`)
 
 // event handles one Events API event after its envelope was acknowledged.
 func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent, eventID string, retry string) {
+	start, outcome := time.Now(), "ok"
+	defer func() { a.metrics.ObserveAck("slack", "event", outcome, start) }()
 	log := a.log.With("kind", "event", "team", ev.TeamID, "event", ev.InnerEvent.Type)
 	if eventID != "" {
 		ok, err := a.claim(ctx, "evt:"+eventID)
 		if err != nil {
+			outcome = "error"
 			log.ErrorContext(ctx, "event not handled", "err", err)
 			return
 		}
 		if !ok {
+			outcome = "duplicate"
 			log.InfoContext(ctx, "duplicate event dropped", "event_id", eventID, "retry", retry)
 			return
 		}
@@ -413,6 +434,7 @@ func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent, even
 			return
 		}
 		if err := a.goWork("app home", func(ctx context.Context) { a.publishHome(ctx, ev.TeamID, inner.User, inner.Channel) }); err != nil {
+			outcome = "rejected"
 			log.WarnContext(ctx, "app home refused", "err", err)
 		}
 	case *slackevents.AppMentionEvent:
@@ -422,6 +444,10 @@ func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent, even
 		// Distinct event ids for one message have been seen: dedupe by
 		// channel and ts too.
 		if ok, err := a.claim(ctx, "msg:"+inner.Channel+":"+inner.TimeStamp); err != nil || !ok {
+			outcome = "duplicate"
+			if err != nil {
+				outcome = "error"
+			}
 			return
 		}
 		text := mentionRE.ReplaceAllString(inner.Text, "")
@@ -446,6 +472,7 @@ func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent, even
 			req.Groups = a.groupsOf(ctx, inner.User)
 			a.deliver(ctx, o, req, a.router.Handle(ctx, req))
 		}); err != nil {
+			outcome = "rejected"
 			log.WarnContext(ctx, "mention refused", "err", err)
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/lxcbot/lxcbot/internal/metrics"
 )
 
 // outbound bounds and retries calls to Slack's Web API: at most a fixed
@@ -20,6 +22,7 @@ type outbound struct {
 	attempts int
 	base     time.Duration // first backoff and the least wait after a 429
 	maxWait  time.Duration
+	metrics  *metrics.Metrics // nil = not counted
 }
 
 func newOutbound(concurrency, attempts int, base time.Duration) *outbound {
@@ -39,12 +42,16 @@ func (o *outbound) do(ctx context.Context, what string, fn func(ctx context.Cont
 		}
 		err = fn(ctx)
 		<-o.sem
+		o.count(what, err)
 		if err == nil {
 			return nil
 		}
 		wait, retry := o.retryAfter(err, backoff)
 		if !retry || attempt >= o.attempts {
 			return fmt.Errorf("%s: %w", what, err)
+		}
+		if o.metrics != nil {
+			o.metrics.ChatRetries.WithLabelValues("slack", apiMethod(what)).Inc()
 		}
 		backoff = min(backoff*2, o.maxWait)
 		t := time.NewTimer(wait)
@@ -55,6 +62,26 @@ func (o *outbound) do(ctx context.Context, what string, fn func(ctx context.Cont
 			return fmt.Errorf("%s: %w (while waiting to retry after: %v)", what, ctx.Err(), err)
 		}
 	}
+}
+
+// count records one call of what and whether Slack rate-limited it.
+func (o *outbound) count(what string, err error) {
+	if o.metrics == nil {
+		return
+	}
+	method := apiMethod(what)
+	o.metrics.ChatCalls.WithLabelValues("slack", method).Inc()
+	var sc slack.StatusCodeError
+	if isRateLimited(err) || errors.As(err, &sc) && sc.Code == http.StatusTooManyRequests {
+		o.metrics.ChatRateLimited.WithLabelValues("slack", method).Inc()
+	}
+}
+
+// apiMethod is the bounded metric label of a call: its API method, without
+// any ids that follow it.
+func apiMethod(what string) string {
+	m, _, _ := strings.Cut(what, " ")
+	return m
 }
 
 // retryAfter says whether err is worth retrying and how long to wait.

@@ -19,6 +19,7 @@ import (
 	"github.com/lxcbot/lxcbot/internal/adapters/slack/slackfake"
 	"github.com/lxcbot/lxcbot/internal/commands"
 	"github.com/lxcbot/lxcbot/internal/commands/commandstest"
+	"github.com/lxcbot/lxcbot/internal/metrics"
 	"github.com/lxcbot/lxcbot/internal/provision"
 	"github.com/lxcbot/lxcbot/internal/secret"
 )
@@ -73,6 +74,7 @@ type setupOpts struct {
 	cfg     func(*Config)
 	backend func(*commandstest.Mem) commands.Backend
 	deduper Deduper
+	metrics *metrics.Metrics
 }
 
 // memCards records where job cards live.
@@ -123,7 +125,7 @@ func setup(t testing.TB, opts ...func(*setupOpts)) *testBundle {
 		so.cfg(&cfg)
 	}
 	cards := &memCards{m: map[string]provision.Origin{}}
-	a, err := New(cfg, Deps{Router: router, Deduper: so.deduper, Cards: cards, Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	a, err := New(cfg, Deps{Router: router, Deduper: so.deduper, Cards: cards, Metrics: so.metrics, Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	require.NoError(t, err)
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(func() {

@@ -12,11 +12,13 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	templates "github.com/lxcbot/lxcbot/examples/templates"
 	"github.com/lxcbot/lxcbot/internal/adapters/nodepool"
 	redisx "github.com/lxcbot/lxcbot/internal/adapters/redis"
+	"github.com/lxcbot/lxcbot/internal/metrics"
 	"github.com/lxcbot/lxcbot/internal/provision"
 	"github.com/lxcbot/lxcbot/internal/provision/catalog"
 	"github.com/lxcbot/lxcbot/internal/provision/tasks"
@@ -75,6 +77,7 @@ type bundle struct {
 	bus     *redisx.Bus
 	redis   string
 	nodes   *nodepool.Pool
+	metrics *metrics.Metrics
 	log     *slog.Logger
 
 	mu      sync.Mutex
@@ -146,10 +149,12 @@ func setupE2E(t *testing.T) *bundle {
 	b.queue = tasks.NewQueue(rdb, tasks.TaskOptions{MaxRetry: 5, Timeout: 5 * time.Minute})
 	t.Cleanup(func() { _ = b.queue.Close() })
 	b.bus = redisx.NewBus(rdb, redisx.BusOptions{Block: 200 * time.Millisecond}, log)
-	b.nodes = nodepool.New(b.db, log, nodepool.Options{TaskPoll: 20 * time.Millisecond, RetryBackoff: 20 * time.Millisecond})
+	b.metrics = metrics.New()
+	b.nodes = nodepool.New(b.db, log, nodepool.Options{TaskPoll: 20 * time.Millisecond, RetryBackoff: 20 * time.Millisecond,
+		Metrics: b.metrics})
 	t.Cleanup(b.nodes.Close)
 	b.engine = provision.New(provision.Deps{
-		Store: b.db, Nodes: b.nodes, Queue: b.queue, Locker: redisx.NewLocker(rdb), Bus: b.bus, Log: log,
+		Store: b.db, Nodes: b.nodes, Queue: b.queue, Locker: redisx.NewLocker(rdb), Bus: b.bus, Log: log, Metrics: b.metrics,
 		Config: provision.Config{LockTTL: 3 * time.Second, NetworkWait: 10 * time.Second, NetworkPoll: 50 * time.Millisecond},
 	})
 	b.startWorker(t)
@@ -344,6 +349,9 @@ func TestFailedScriptRetryResumesMasksSecretsAndPassesArgumentsLiterally(t *test
 	require.Contains(t, strings.Join(last.Lines, "\n"), "failing near ••••••")
 	failed := b.waitState(t, c.ID, provision.StateFailed)
 	require.Equal(t, provision.PhaseScripts, failed.FailedPhase)
+	require.Equal(t, 1.0, testutil.ToFloat64(b.metrics.JobOutcomes.WithLabelValues("failed")))
+	require.Equal(t, 1.0, testutil.ToFloat64(b.metrics.PhaseOutcomes.WithLabelValues(string(provision.PhaseScripts), "failed")))
+	require.Equal(t, 1.0, testutil.ToFloat64(b.metrics.PhaseOutcomes.WithLabelValues(string(provision.PhaseCreate), "ok")))
 
 	// Arguments reached the container literally: no shell ran them.
 	g, ok := b.guests.get(failed.VMID)
@@ -367,6 +375,10 @@ func TestFailedScriptRetryResumesMasksSecretsAndPassesArgumentsLiterally(t *test
 	require.Equal(t, provision.ProgressReady, retried[len(retried)-1].Type)
 	require.Equal(t, []provision.Phase{provision.PhaseScripts, provision.PhaseDiscover, provision.PhaseReady},
 		phaseOrder(retried, provision.ProgressPhaseStarted))
+	require.Equal(t, 1.0, testutil.ToFloat64(b.metrics.JobOutcomes.WithLabelValues("ready")))
+	require.Equal(t, 1.0, testutil.ToFloat64(b.metrics.PhaseOutcomes.WithLabelValues(string(provision.PhaseScripts), "ok")))
+	require.Equal(t, 1.0, testutil.ToFloat64(b.metrics.PhaseOutcomes.WithLabelValues(string(provision.PhaseCreate), "ok")),
+		"a finished phase does not run again")
 	for _, e := range retried {
 		require.NotEqual(t, "10-secret.sh", e.Script, "a finished script ran again")
 	}
