@@ -93,7 +93,7 @@ func (s slackRunner) Drain(ctx context.Context) { _ = s.ad.Close(ctx) }
 func mountSlack(ctx context.Context, a *App, routes *Routes, cfg *config.Config, log *slog.Logger) (ChatRunner, error) {
 	ad, err := slack.New(slack.Config{BotToken: cfg.Slack.BotToken, SigningSecret: cfg.Slack.SigningSecret,
 		AppToken: cfg.Slack.AppToken, APIURL: cfg.Slack.APIURL},
-		slack.Deps{Router: a.Router(), Deduper: a.Deduper(), Cards: a.Store(), Log: log})
+		slack.Deps{Router: a.Router(), Deduper: a.Deduper(), Cards: a.Store(), Log: log, Metrics: a.Metrics()})
 	if err != nil {
 		return nil, fmt.Errorf("starting the Slack adapter: %w", err)
 	}
@@ -141,7 +141,7 @@ func (d discordRunner) Drain(ctx context.Context) {
 func NewDiscord(a *App, cfg *config.Config, log *slog.Logger) (*discord.Adapter, error) {
 	ad, err := discord.New(discord.Config{AppID: cfg.Discord.AppID, BotToken: cfg.Discord.BotToken,
 		PublicKey: cfg.Discord.PublicKey, APIURL: cfg.Discord.APIURL, Router: a.Router(), Dedupe: a.Deduper(),
-		Store: discord.NewRedisStore(a.Redis()), Log: log})
+		Store: discord.NewRedisStore(a.Redis()), Log: log, Metrics: a.Metrics()})
 	if err != nil {
 		return nil, fmt.Errorf("starting the Discord adapter: %w", err)
 	}
