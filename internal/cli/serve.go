@@ -67,10 +67,8 @@ func workerCommand() Command {
 				return err
 			}
 			defer a.Close()
-			env.Logger.Info("worker started", "concurrency", o.concurrency)
-			err = a.RunWorker(ctx, o.concurrency)
-			env.Logger.Info("worker stopped")
-			return err
+			// RunWorker logs its own start and stop.
+			return a.RunWorker(ctx, o.concurrency)
 		},
 	}
 }
@@ -119,12 +117,17 @@ func runServe(ctx context.Context, env *Env, o serveOptions) error {
 			}
 		}()
 	}
+	// The worker and the reconciler stop first, when shutdown starts, so the
+	// worker's drain runs alongside the HTTP server's rather than after it:
+	// the whole shutdown then fits in one shutdown timeout.
+	jobs, stopJobs := context.WithCancel(bg)
+	defer stopJobs()
 	goRun("http server", func(context.Context) error { return srv.Serve(ln) })
 	goRun("chat adapters", chat.Run)
 	if !o.noWorker {
-		goRun("worker", func(c context.Context) error { return a.RunWorker(c, o.concurrency) })
+		goRun("worker", func(context.Context) error { return a.RunWorker(jobs, o.concurrency) })
 	}
-	goRun("reconciler", func(c context.Context) error { return a.RunReconciler(c, o.reconcileEvery) })
+	goRun("reconciler", func(context.Context) error { return a.RunReconciler(jobs, o.reconcileEvery) })
 
 	var runErr error
 	select {
@@ -133,10 +136,12 @@ func runServe(ctx context.Context, env *Env, o serveOptions) error {
 	case runErr = <-errs:
 		log.Error("stopping after a failure", "err", runErr)
 	}
-	// Stop accepting deliveries, let in-flight acknowledgements finish,
-	// then stop the workers (which hand unfinished jobs back).
+	// Stop accepting deliveries and let in-flight acknowledgements finish
+	// while the worker drains (handing back jobs that do not finish), then
+	// let the chat adapters finish the work those acknowledgements started.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.shutdownTimeout)
 	defer cancel()
+	stopJobs()
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("http server did not drain in time", "err", err)
 	}

@@ -411,27 +411,16 @@ func (s *stack) waitCard(t *testing.T, ts, want string) {
 
 // Postgres.
 
-func (s *stack) query(t *testing.T, q string, args ...any) pgx.Rows {
-	t.Helper()
-	conn, err := pgx.Connect(context.Background(), s.dsn)
-	require.NoError(t, err)
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	rows, err := conn.Query(context.Background(), q, args...)
-	require.NoError(t, err)
-	return rows
-}
-
-// container is a container row the tests look at.
-type container struct {
-	ID, State string
-	Phases    []string
-	VMID      *int
-}
-
 // containers returns the rows of hostname that were not deleted.
 func (s *stack) containers(t *testing.T, hostname string) []container {
 	t.Helper()
-	rows := s.query(t, `SELECT id, state, completed_phases, vmid FROM containers WHERE hostname = $1 AND state <> 'deleted' ORDER BY created_at`, hostname)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, s.dsn)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT id, state, completed_phases, vmid FROM containers
+		WHERE hostname = $1 AND state <> 'deleted' ORDER BY created_at`, hostname)
+	require.NoError(t, err)
 	defer rows.Close()
 	var out []container
 	for rows.Next() {
@@ -441,6 +430,13 @@ func (s *stack) containers(t *testing.T, hostname string) []container {
 	}
 	require.NoError(t, rows.Err())
 	return out
+}
+
+// container is a container row the tests look at.
+type container struct {
+	ID, State string
+	Phases    []string
+	VMID      *int
 }
 
 // waitState waits until hostname has exactly one container, in state.
