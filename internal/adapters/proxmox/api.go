@@ -264,6 +264,11 @@ func (c *Client) EnsureRunning(ctx context.Context, node string, vmid int) error
 		return err
 	}
 	if err := c.WaitTask(ctx, node, upid); err != nil {
+		// An earlier start still running (a job handed over mid-start) makes
+		// this task fail with "already running": the container runs.
+		if st, serr := c.Status(ctx, node, vmid); serr == nil && st.Running() {
+			return nil
+		}
 		return fmt.Errorf("starting CT %d on %s: %w", vmid, node, err)
 	}
 	return nil
