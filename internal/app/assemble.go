@@ -20,7 +20,6 @@ import (
 	"github.com/lxcbot/lxcbot/internal/metrics"
 	"github.com/lxcbot/lxcbot/internal/provision"
 	"github.com/lxcbot/lxcbot/internal/provision/tasks"
-	"github.com/lxcbot/lxcbot/internal/secret"
 	"github.com/lxcbot/lxcbot/internal/store"
 )
 
@@ -112,11 +111,8 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		}
 	}()
 
-	key, err := cfg.Key()
-	if err != nil {
-		return nil, fmt.Errorf("building the bot: %w", err)
-	}
-	kr, err := secret.NewKeyring(key)
+	// Retired keys still open values sealed before a rotation.
+	kr, err := cfg.Keyring()
 	if err != nil {
 		return nil, fmt.Errorf("building the bot: %w", err)
 	}
