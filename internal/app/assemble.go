@@ -177,7 +177,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	a.notifiers = newNotifiers(a.db, cfg.Notifications, log.With("component", "notify"))
 
 	a.engine = provision.New(provision.Deps{Store: a.db, Nodes: a.pool, Queue: a.queue, Locker: a.locker, Bus: a.bus,
-		Clock: clock, Log: log.With("component", "engine"), Config: engineCfg, Metrics: a.metrics})
+		Clock: clock, Log: log.With("component", "engine"), Config: engineCfg, Metrics: a.metrics, Notifier: a.notifiers})
 	a.lifecycle = provision.NewLifecycle(provision.LifecycleDeps{Store: a.db, Nodes: a.pool, Locker: a.locker,
 		Notifier: a.notifiers, Clock: clock, Log: log.With("component", "lifecycle"), Config: lifeCfg})
 	a.monitor = provision.NewMonitor(provision.MonitorDeps{Store: a.db, Containers: lister, Nodes: a.pool,

@@ -208,6 +208,9 @@ func (r *run) failed(ctx context.Context, phase Phase, msg string) error {
 		Actor: "system", Data: map[string]any{"lines": tail, "attempt": r.job.Attempt}}); err != nil {
 		r.log.ErrorContext(ctx, "recording failure event", "err", err)
 	}
+	// Announce before publishing the terminal event, so whoever sees the job
+	// end can rely on the team having been told.
+	r.teamNotify(ctx, NotifyFailed, fmt.Sprintf("🔴 Creating %s failed at %s: %s", r.c.Hostname, phase, msg))
 	r.publish(ctx, ProgressEvent{Type: ProgressFailed, Phase: phase, Message: msg, Lines: tail})
 	return fmt.Errorf("creating %s: %w: %s", r.c.Hostname, ErrJobFailed, msg)
 }
@@ -387,7 +390,32 @@ func (r *run) ready(ctx context.Context) error {
 		return err
 	}
 	r.c.State = StateReady
+	where := r.c.NodeName
+	if r.c.VMID != 0 {
+		where = fmt.Sprintf("CT %d on %s", r.c.VMID, r.c.NodeName)
+	}
+	r.teamNotify(ctx, NotifyCreated, fmt.Sprintf("🟢 %s (%s) is ready: template %s, requested by %s",
+		r.c.Hostname, where, r.c.TemplateName, principalName(r.c.Owner)))
 	return nil
+}
+
+// teamNotify tells the team's notification channel; a failure to notify
+// never fails the job. Text is masked like every other output.
+func (r *run) teamNotify(ctx context.Context, kind NotificationKind, text string) {
+	if r.s.notify == nil {
+		return
+	}
+	n := containerNotification(kind, r.c, r.mask.Mask(text), r.s.clock.Now())
+	if err := r.s.notify.Notify(context.WithoutCancel(ctx), n); err != nil {
+		r.log.WarnContext(ctx, "team notification failed", "kind", string(kind), "err", err)
+	}
+}
+
+func principalName(p Principal) string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return p.UserID
 }
 
 // event stores a timeline entry; the timeline is best effort, progress is

@@ -109,6 +109,9 @@ type Deps struct {
 	// Metrics receives phase durations and outcomes and job outcomes;
 	// nil = none.
 	Metrics *metrics.Metrics
+	// Notifier announces finished creations (created, failed) to the team;
+	// nil = none.
+	Notifier Notifier
 }
 
 // Engine is the provisioning engine's entry point for creation: planning,
@@ -128,6 +131,7 @@ type Engine struct {
 	log    *slog.Logger
 	cfg    Config
 	m      *metrics.Metrics
+	notify Notifier
 }
 
 // New builds an Engine.
@@ -142,6 +146,7 @@ func New(d Deps) *Engine {
 		log:    d.Log,
 		cfg:    d.Config.withDefaults(),
 		m:      d.Metrics,
+		notify: d.Notifier,
 	}
 	if s.clock == nil {
 		s.clock = SystemClock{}
