@@ -391,8 +391,12 @@ func (r *run) runScripts(ctx context.Context) error {
 			ScriptIndex: idx, ScriptTotal: total, Percent: PhasePercent(PhaseScripts, frac)})
 		r.tail.Reset()
 		start := r.s.clock.Now()
-		cmd := fmt.Sprintf("export CONTAINER_OS=%s CONTAINER_OS_VERSION=%s CONTAINER_USER=%s; set -e; source %s; source %s",
+		// One stream: the helper library announces secrets on stderr, and stdout
+		// and stderr are not ordered against each other over SSH, so a value
+		// printed right after it was saved could overtake its announcement.
+		inner := fmt.Sprintf("export CONTAINER_OS=%s CONTAINER_OS_VERSION=%s CONTAINER_USER=%s; set -e; source %s; source %s",
 			shq(osID), shq(osVersion), shq(user), shq(HelperLibraryPath), shq(dest))
+		cmd := fmt.Sprintf("bash -c %s 2>&1", shq(inner))
 		res, err := r.exec(ctx, []string{"bash", "-c", cmd}, &output{script: sc.Name, index: idx, total: total})
 		if err != nil {
 			return fmt.Errorf("running script %s: %w", sc.Name, err)

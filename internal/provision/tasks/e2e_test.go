@@ -538,7 +538,7 @@ func TestCancelStopsARunningJobAndRemovesTheContainer(t *testing.T) {
 			require.NoError(t, b.engine.Cancel(b.ctx, alice, c.ID))
 		}
 	}
-	require.Equal(t, provision.ProgressCancelled, events[len(events)-1].Type)
+	require.Equal(t, provision.ProgressCancelled, events[len(events)-1].Type, "%+v", events[len(events)-1])
 	got := b.waitState(t, c.ID, provision.StateCancelled)
 	_, exists := b.cluster.Container(got.NodeName, got.VMID)
 	require.False(t, exists, "the cancelled container is still on Proxmox")
