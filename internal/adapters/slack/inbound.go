@@ -433,7 +433,7 @@ func (a *Adapter) event(ctx context.Context, ev slackevents.EventsAPIEvent, even
 		if inner.Tab != "home" {
 			return
 		}
-		if err := a.goWork("app home", func(ctx context.Context) { a.publishHome(ctx, ev.TeamID, inner.User, inner.Channel) }); err != nil {
+		if err := a.goWork("app home", func(ctx context.Context) { a.publishHome(ctx, inner.User, inner.Channel) }); err != nil {
 			outcome = "rejected"
 			log.WarnContext(ctx, "app home refused", "err", err)
 		}
