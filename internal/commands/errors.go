@@ -17,6 +17,7 @@ func (r *Router) errorReply(ctx context.Context, err error, entry *provision.Aud
 		deny   *deniedError
 		locked *provision.LockedError
 		user   *provision.UserError
+		ident  *provision.NodeIdentityError
 		msg    string
 	)
 	entry.Outcome = "user_error"
@@ -37,6 +38,12 @@ func (r *Router) errorReply(ctx context.Context, err error, entry *provision.Aud
 			target, locked.Holder.Who, doing(locked.Holder.Action), locked.Holder.Since.UTC().Format("15:04 UTC"))
 	case errors.As(err, &user):
 		msg = user.Msg
+	case errors.As(err, &ident):
+		// Not the user's doing, but nothing they can retry either: the
+		// node refused to prove it is the pinned one. Admins need the log.
+		r.log.WarnContext(ctx, "node identity refused", "node", ident.Node, "err", err,
+			"command", entry.Command, "target", entry.Target, "actor", actorString(entry.Actor))
+		msg = nodeIdentityMessage(ident)
 	case errors.Is(err, provision.ErrNotFound):
 		if entry.Target != "" {
 			msg = fmt.Sprintf("no container matches %q; try /lxc list", entry.Target)
@@ -61,6 +68,17 @@ func (r *Router) errorReply(ctx context.Context, err error, entry *provision.Aud
 	}
 	entry.Error = truncate(msg, 300)
 	return Response{Blocks: []Block{TextBlock(":warning: " + msg)}}
+}
+
+// nodeIdentityMessage says which node refused to prove itself and how an
+// admin looks into it.
+func nodeIdentityMessage(e *provision.NodeIdentityError) string {
+	if e.Unpinned {
+		return fmt.Sprintf("node %s's %s is not pinned yet; an admin can check it with /lxc node test %s",
+			e.Node, e.What, e.Node)
+	}
+	return fmt.Sprintf("node %s's %s does not match the pinned fingerprint; an admin can check it with /lxc node test %s",
+		e.Node, e.What, e.Node)
 }
 
 // doing turns a lock action into a phrase: "stop" → "stopping it".

@@ -36,3 +36,25 @@ func (e *UserError) Unwrap() error { return e.Err }
 func Userf(kind error, format string, args ...any) error {
 	return &UserError{Msg: fmt.Sprintf(format, args...), Err: kind}
 }
+
+// What a NodeIdentityError is about.
+const (
+	IdentityTLS = "TLS certificate"
+	IdentitySSH = "SSH host key"
+)
+
+// NodeIdentityError: a node did not present the TLS certificate or SSH host
+// key pinned in its record (or nothing is pinned yet), so the connection was
+// refused. Trying again cannot fix it: an admin has to check the node. The
+// adapters return it; the pipeline fails at once instead of retrying.
+type NodeIdentityError struct {
+	Node string // the node's name
+	What string // IdentityTLS or IdentitySSH
+	// Unpinned: nothing is pinned for the node yet (rather than a different
+	// certificate or key presented).
+	Unpinned bool
+	Err      error // the adapter's error, naming both fingerprints
+}
+
+func (e *NodeIdentityError) Error() string { return fmt.Sprintf("node %s: %v", e.Node, e.Err) }
+func (e *NodeIdentityError) Unwrap() error { return e.Err }

@@ -100,6 +100,11 @@ func (r *run) waitFilesystem(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if err != nil && !transient(err) && !errors.Is(err, ErrNotFound) {
+			// Waiting cannot fix a refused host key or credentials; a
+			// container still booting answers with an exit status.
+			return err
+		}
 		if time.Now().After(deadline) {
 			if err == nil {
 				err = errors.New("/etc is missing")

@@ -57,7 +57,8 @@ func (e *phaseError) Unwrap() error { return e.err }
 func transient(err error) bool {
 	var pe *permanentError
 	var ue *UserError
-	if errors.As(err, &pe) || errors.As(err, &ue) {
+	var ie *NodeIdentityError
+	if errors.As(err, &pe) || errors.As(err, &ue) || errors.As(err, &ie) {
 		return false
 	}
 	var le *LockedError

@@ -175,7 +175,7 @@ func (p *Pool) Host(ctx context.Context, name string) (provision.HostRunner, err
 
 func (p *Pool) newRunner(n provision.Node) (*ssh.Runner, error) {
 	r, err := ssh.New(ssh.Config{
-		Addr: n.SSHAddr, User: n.SSHUser, Password: n.SSHPassword, PrivateKey: n.SSHPrivateKey,
+		Addr: n.SSHAddr, Node: n.Name, User: n.SSHUser, Password: n.SSHPassword, PrivateKey: n.SSHPrivateKey,
 		HostKey: n.SSHHostKey, Timeout: p.opts.SSHTimeout, Logger: p.log.With("node", n.Name), Metrics: p.opts.Metrics,
 	})
 	if err != nil {

@@ -141,12 +141,16 @@ func TestPinning(t *testing.T) {
 	})
 	t.Run("another certificate is refused", func(t *testing.T) {
 		other := strings.Repeat("AB:", 31) + "AB"
-		_, err := cs.client(t, func(c *Config) { c.TLSFingerprint = other }).Version(t.Context())
+		_, err := cs.client(t, func(c *Config) { c.TLSFingerprint = other; c.Node = "pve1" }).Version(t.Context())
 		var mismatch *FingerprintMismatchError
 		require.ErrorAs(t, err, &mismatch)
 		require.Equal(t, other, mismatch.Want)
 		require.Equal(t, cs.fingerprint(), mismatch.Got)
 		require.NotErrorIs(t, err, provision.ErrUnavailable)
+		var identity *provision.NodeIdentityError
+		require.ErrorAs(t, err, &identity, "the domain sees a node identity problem")
+		require.Equal(t, "pve1", identity.Node)
+		require.Equal(t, provision.IdentityTLS, identity.What)
 	})
 	t.Run("no pin is reported with the certificate to confirm", func(t *testing.T) {
 		before := cs.hitCount("GET /version")

@@ -33,6 +33,7 @@ const (
 // Config says how to reach a Proxmox VE API.
 type Config struct {
 	APIURL      string // https://host:8006/api2/json
+	Node        string // names the node in errors (the API's host when empty)
 	TokenID     string // user@realm!tokenid
 	TokenSecret secret.String
 	// TLSFingerprint is the pinned SHA-256 of the server's leaf certificate
@@ -129,7 +130,13 @@ func newTransport(cfg Config) *http.Transport {
 		InsecureSkipVerify: true, //nolint:gosec // verified by fingerprint below
 	}
 	if !(cfg.InsecureSkipVerify && cfg.TLSFingerprint == "") {
-		tlsCfg.VerifyPeerCertificate = verifyPin(cfg.TLSFingerprint)
+		node := cfg.Node
+		if node == "" {
+			if u, err := url.Parse(cfg.APIURL); err == nil {
+				node = u.Host
+			}
+		}
+		tlsCfg.VerifyPeerCertificate = verifyPin(node, cfg.TLSFingerprint)
 	}
 	d := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}
 	return &http.Transport{
@@ -166,7 +173,10 @@ func normalizeFingerprint(fp string) string {
 	return strings.NewReplacer(":", "", " ", "").Replace(fp)
 }
 
-func verifyPin(pin string) func([][]byte, [][]*x509.Certificate) error {
+// verifyPin checks the leaf certificate against pin. A refusal is a
+// *provision.NodeIdentityError naming node, so the domain can tell a user
+// which node to have checked.
+func verifyPin(node, pin string) func([][]byte, [][]*x509.Certificate) error {
 	want := normalizeFingerprint(pin)
 	return func(raw [][]byte, _ [][]*x509.Certificate) error {
 		if len(raw) == 0 {
@@ -174,10 +184,12 @@ func verifyPin(pin string) func([][]byte, [][]*x509.Certificate) error {
 		}
 		got := CertFingerprint(raw[0])
 		if want == "" {
-			return &UnknownFingerprintError{Got: got}
+			return &provision.NodeIdentityError{Node: node, What: provision.IdentityTLS, Unpinned: true,
+				Err: &UnknownFingerprintError{Got: got}}
 		}
 		if normalizeFingerprint(got) != want {
-			return &FingerprintMismatchError{Want: pin, Got: got}
+			return &provision.NodeIdentityError{Node: node, What: provision.IdentityTLS,
+				Err: &FingerprintMismatchError{Want: pin, Got: got}}
 		}
 		return nil
 	}
@@ -257,18 +269,16 @@ func mapErr(ctx context.Context, err error) error {
 	var (
 		apiErr   *APIError
 		authErr  *AuthError
-		mismatch *FingerprintMismatchError
-		unknown  *UnknownFingerprintError
+		identity *provision.NodeIdentityError
 	)
 	switch {
 	case errors.As(err, &apiErr):
 		return apiErr
 	case errors.As(err, &authErr):
 		return authErr
-	case errors.As(err, &mismatch):
-		return mismatch
-	case errors.As(err, &unknown):
-		return unknown
+	case errors.As(err, &identity):
+		// Wraps *FingerprintMismatchError or *UnknownFingerprintError.
+		return identity
 	case ctx.Err() != nil:
 		return ctx.Err()
 	}
@@ -342,6 +352,6 @@ func (q quietLogger) Errorf(format string, v ...any) { q.log.Error(fmt.Sprintf(f
 // ConfigFor builds the API part of a node record into a Config; the caller
 // adds Logger and tuning.
 func ConfigFor(n provision.Node) Config {
-	return Config{APIURL: n.APIURL, TokenID: n.TokenID, TokenSecret: n.TokenSecret,
+	return Config{APIURL: n.APIURL, Node: n.Name, TokenID: n.TokenID, TokenSecret: n.TokenSecret,
 		TLSFingerprint: n.TLSFingerprint, InsecureSkipVerify: n.InsecureSkipVerify}
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	xssh "golang.org/x/crypto/ssh"
+
+	"github.com/lxcbot/lxcbot/internal/provision"
 )
 
 // UnknownHostKeyError is returned when no host key is pinned for a node. The
@@ -48,15 +50,19 @@ func normalizeFingerprint(fp string) string {
 	return "SHA256:" + strings.TrimRight(fp, "=")
 }
 
-// pinnedHostKey returns a callback that accepts only the pinned key.
-func pinnedHostKey(pin string) xssh.HostKeyCallback {
+// pinnedHostKey returns a callback that accepts only the pinned key. A
+// refusal is a *provision.NodeIdentityError naming node, so the domain can
+// tell a user which node to have checked.
+func pinnedHostKey(node, pin string) xssh.HostKeyCallback {
 	return func(_ string, _ net.Addr, key xssh.PublicKey) error {
 		got := Fingerprint(key)
 		if strings.TrimSpace(pin) == "" {
-			return &UnknownHostKeyError{Fingerprint: got, Key: key}
+			return &provision.NodeIdentityError{Node: node, What: provision.IdentitySSH, Unpinned: true,
+				Err: &UnknownHostKeyError{Fingerprint: got, Key: key}}
 		}
 		if normalizeFingerprint(pin) != got {
-			return &HostKeyMismatchError{Want: pin, Got: got}
+			return &provision.NodeIdentityError{Node: node, What: provision.IdentitySSH,
+				Err: &HostKeyMismatchError{Want: pin, Got: got}}
 		}
 		return nil
 	}

@@ -3,6 +3,7 @@ package ssh
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -49,6 +50,7 @@ var ErrNotRunning = errors.New("container is not running")
 // Config says how to reach one node.
 type Config struct {
 	Addr       string        // host:port; port 22 when missing
+	Node       string        // names the node in errors (Addr when empty)
 	User       string        // usually root: pct needs it
 	Password   secret.String // used when set
 	PrivateKey secret.String // PEM, unencrypted; tried before the password
@@ -226,7 +228,7 @@ func New(cfg Config) (*Runner, error) {
 		clientCfg: &xssh.ClientConfig{
 			User:            cfg.User,
 			Auth:            auth,
-			HostKeyCallback: pinnedHostKey(cfg.HostKey),
+			HostKeyCallback: pinnedHostKey(cmp.Or(cfg.Node, cfg.Addr), cfg.HostKey),
 			Timeout:         cfg.Timeout,
 		},
 		sessions: make(chan struct{}, cfg.MaxSessions),
@@ -646,7 +648,8 @@ func (r *Runner) dial(ctx context.Context) (*xssh.Client, error) {
 	return xssh.NewClient(cc, chans, reqs), nil
 }
 
-// permanentDialError reports errors a new attempt cannot fix.
+// permanentDialError reports errors a new attempt cannot fix: the host key
+// (wrapped in a *provision.NodeIdentityError) and refused credentials.
 func permanentDialError(err error) bool {
 	var unknown *UnknownHostKeyError
 	var mismatch *HostKeyMismatchError
@@ -768,5 +771,5 @@ func truncate(s string, n int) string {
 // ConfigFor builds the SSH part of a node record into a Config; the caller
 // adds Logger and tuning.
 func ConfigFor(n provision.Node) Config {
-	return Config{Addr: n.SSHAddr, User: n.SSHUser, Password: n.SSHPassword, PrivateKey: n.SSHPrivateKey, HostKey: n.SSHHostKey}
+	return Config{Addr: n.SSHAddr, Node: n.Name, User: n.SSHUser, Password: n.SSHPassword, PrivateKey: n.SSHPrivateKey, HostKey: n.SSHHostKey}
 }

@@ -335,7 +335,7 @@ func TestUnknownHostKeyIsReportedNotTrusted(t *testing.T) {
 func TestHostKeyMismatchIsRefused(t *testing.T) {
 	t.Parallel()
 	other := newTestServer(t, echoHandler)
-	b := setup(t, echoHandler, func(c *Config) { c.HostKey = other.fingerprint() })
+	b := setup(t, echoHandler, func(c *Config) { c.HostKey = other.fingerprint(); c.Node = "pve2"; c.DialAttempts = 3 })
 
 	_, err := b.runner.NodeExec(t.Context(), []string{"true"})
 	var mismatch *HostKeyMismatchError
@@ -344,6 +344,14 @@ func TestHostKeyMismatchIsRefused(t *testing.T) {
 	require.Equal(t, b.srv.fingerprint(), mismatch.Got)
 	require.NotErrorIs(t, err, provision.ErrUnavailable)
 	require.Empty(t, b.srv.received())
+	require.Equal(t, int32(1), b.srv.accepted.Load(), "a mismatch is not retried")
+
+	// The domain sees which node refused to prove itself.
+	var identity *provision.NodeIdentityError
+	require.ErrorAs(t, err, &identity)
+	require.Equal(t, "pve2", identity.Node)
+	require.Equal(t, provision.IdentitySSH, identity.What)
+	require.False(t, identity.Unpinned)
 }
 
 func TestAuthentication(t *testing.T) {
