@@ -95,7 +95,9 @@ func (c *Client) NextID(ctx context.Context) (int, error) {
 	if err := c.get(ctx, "/cluster/nextid", nil, &id); err != nil {
 		return 0, fmt.Errorf("asking for a free VMID: %w", err)
 	}
-	if id < 100 {
+	// Written so that NaN fails too: "NaN" and "1e30" parse as numbers
+	// but convert to no usable VMID.
+	if !(id >= 100 && id <= 999999999) {
 		return 0, fmt.Errorf("asking for a free VMID: implausible answer %v", float64(id))
 	}
 	return id.int(), nil
