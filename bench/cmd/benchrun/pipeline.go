@@ -38,11 +38,13 @@ func runPipeline(ctx context.Context, o options, _ tools, rep *report) section {
 	}
 	sec.printf("N concurrent `/lxc create %s <host>` slash commands, each followed by a press of the plan card's **Create** button "+
 		"(a signed `block_actions` interaction, sent as soon as the card arrives), against `lxcbot serve --concurrency %d` "+
-		"(API, worker and engine in one process, pinned to core %s; %d worker slots instead of the default 8 so no batch queues) "+
+		"(API, worker and engine in one process, pinned to core %s; %d worker slots instead of the default 8 so no batch queues, "+
+		"and `?pool_size=%d` on `REDIS_URL`: on go-redis's default pool, 10 connections for a serve pinned to one core, "+
+		"a batch of 50 stalled on `redis: connection pool timeout` with nothing ready after 200 s) "+
 		"and the simulator (2 nodes). Wall time runs from sending the first command to the last container's `ready_at`; "+
 		"the simulated time is what the simulator itself needed for the slowest creation (its Proxmox tasks × the task duration), "+
 		"so the overhead ratio wall ÷ simulated is 1.00× for a bot that adds nothing. CPU is serve's user+system time from `/proc`, divided by N. "+
-		"Ratios in the last columns are to N = 1 of the same mode.\n\n", createTemplate, pipelineConcurrency, serverCore, pipelineConcurrency)
+		"Ratios in the last columns are to N = 1 of the same mode.\n\n", createTemplate, pipelineConcurrency, serverCore, pipelineConcurrency, redisPoolFor(pipelineConcurrency))
 	sec.printf("| mode | N | ready | wall s | simulated s | overhead ratio | per creation p50 s | p99 s | CPU s / creation | CPU / creation × N=1 | wall / creation × N=1 |\n")
 	sec.printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, mode := range pipelineModes() {

@@ -139,7 +139,7 @@ func startServe(ctx context.Context, o options, m machine, so serveOptions) (env
 	_, _ = rand.Read(key)
 	envv := []string{
 		"DATABASE_URL=" + e.DSN,
-		"REDIS_URL=redis://" + redisAddr + "/0",
+		"REDIS_URL=" + redisURL(redisAddr, so.Concurrency),
 		"LXCBOT_ENCRYPTION_KEY=" + hex.EncodeToString(key),
 		"LXCBOT_HTTP_ADDR=" + e.addr,
 		"LXCBOT_CONFIG=" + cfgPath,
@@ -174,6 +174,23 @@ func startServe(ctx context.Context, o options, m machine, so serveOptions) (env
 	}
 	return e, nil
 }
+
+// redisURL is serve's REDIS_URL. With more worker slots than the default,
+// the Redis client's pool is sized to them: go-redis defaults to 10
+// connections per GOMAXPROCS, which is 10 for a serve pinned to one core,
+// and every running creation holds a blocking progress-stream read (the
+// job and the chat card following it each hold one). At --concurrency 50
+// on that default pool, N = 50 stalled on "redis: connection pool timeout"
+// with nothing ready after 200 s.
+func redisURL(addr string, concurrency int) string {
+	u := "redis://" + addr + "/0"
+	if concurrency > 8 {
+		u += "?pool_size=" + strconv.Itoa(redisPoolFor(concurrency))
+	}
+	return u
+}
+
+func redisPoolFor(concurrency int) int { return 3*concurrency + 16 }
 
 func (e *serveEnv) commandsURL() string { return "http://" + e.addr + "/slack/commands" }
 
