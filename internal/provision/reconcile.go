@@ -34,8 +34,8 @@ type ReconcileConfig struct {
 	// StuckAfter is how long a pending or creating container may go
 	// without change before its job is looked at (default 10m).
 	StuckAfter time.Duration
-	// MaxResumes is how many times a stuck creation is re-enqueued before
-	// it is failed (default 3).
+	// MaxResumes is how many times in a row a stuck creation is
+	// re-enqueued without finishing a phase before it is failed (default 3).
 	MaxResumes int
 	// NodeTimeout bounds one node's answer (default 10s).
 	NodeTimeout time.Duration
@@ -158,20 +158,12 @@ func (r *Reconciler) stuck(ctx context.Context, f *Findings) error {
 		if active {
 			continue
 		}
-		events, err := r.store.ListEvents(ctx, c.ID, []EventType{EventAction}, 0)
+		events, err := r.store.ListEvents(ctx, c.ID, []EventType{EventAction, EventPhaseFinished}, 0)
 		if err != nil {
 			f.Errors = append(f.Errors, fmt.Sprintf("reading events of %s: %v", c.ID, err))
 			continue
 		}
-		resumes, attempt := 0, 1
-		for _, e := range events {
-			if e.Data["action"] == "retry" {
-				attempt++
-				if e.Data["by"] == "reconciler" {
-					resumes++
-				}
-			}
-		}
+		resumes, attempt := resumesWithoutProgress(events)
 		log := r.log.With("container", c.ID, "hostname", c.Hostname)
 		if resumes >= r.cfg.MaxResumes {
 			phase := firstMissingPhase(&c)
@@ -202,6 +194,29 @@ func (r *Reconciler) stuck(ctx context.Context, f *Findings) error {
 		f.Resumed = append(f.Resumed, c.ID)
 	}
 	return nil
+}
+
+// resumesWithoutProgress counts the reconciler's resumes since the job
+// last made progress (a phase finished, or a user asked for a retry), and
+// returns the attempt number the next run gets. A long creation that a
+// flaky worker interrupts now and then keeps going as long as each run
+// finishes a phase. events are in order.
+func resumesWithoutProgress(events []Event) (resumes, nextAttempt int) {
+	nextAttempt = 1
+	for _, e := range events {
+		switch {
+		case e.Type == EventPhaseFinished:
+			resumes = 0
+		case e.Type == EventAction && e.Data["action"] == "retry":
+			nextAttempt++
+			if e.Data["by"] == "reconciler" {
+				resumes++
+			} else {
+				resumes = 0
+			}
+		}
+	}
+	return resumes, nextAttempt
 }
 
 func firstMissingPhase(c *Container) Phase {
