@@ -17,8 +17,12 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-// generated values differ from run to run; everything else is deterministic.
-var demoVolatile = regexp.MustCompile("(POSTGRES_PASSWORD:\\s+)`[^`]+`")
+// Generated values and durations differ from run to run (durations with the
+// machine's load); everything else is deterministic.
+var (
+	demoVolatile  = regexp.MustCompile("(POSTGRES_PASSWORD:\\s+)`[^`]+`")
+	demoDurations = regexp.MustCompile(`\b(in|Ready in) [0-9]+(\.[0-9]+)?(ns|µs|ms|s|m[0-9.]*s?)\b`)
+)
 
 // TestDemoScriptedSession drives the whole bot the way a newcomer does: the
 // create form, progress to ready, list, show, credentials, stop with
@@ -34,6 +38,7 @@ func TestDemoScriptedSession(t *testing.T) {
 	require.Equal(t, ExitOK, code, stderr.String())
 
 	got := demoVolatile.ReplaceAllString(stdout.String(), "$1`<generated>`")
+	got = demoDurations.ReplaceAllString(got, "$1 <duration>")
 	golden := filepath.Join("testdata", "demo-session.golden")
 	if *update {
 		require.NoError(t, os.WriteFile(golden, []byte(got), 0o644))
