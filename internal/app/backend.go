@@ -21,6 +21,9 @@ type BackendStore interface {
 	RoleOf(ctx context.Context, platform provision.Platform, userID string, groupIDs []string) (provision.Role, error)
 	ListRoleBindings(ctx context.Context, platform provision.Platform) ([]provision.RoleBinding, error)
 	GetChannelBinding(ctx context.Context, platform provision.Platform, channelID string) (provision.ChannelBinding, error)
+	SetChannelBinding(ctx context.Context, b *provision.ChannelBinding) error
+	DeleteChannelBinding(ctx context.Context, platform provision.Platform, channelID string) error
+	ListChannelBindings(ctx context.Context, platform provision.Platform) ([]provision.ChannelBinding, error)
 	GetTemplate(ctx context.Context, name string) (provision.Template, error)
 	UpsertTemplate(ctx context.Context, t *provision.Template) error
 	GetBucket(ctx context.Context, name string) (provision.Bucket, error)

@@ -195,6 +195,14 @@ type Admin interface {
 	RevokeRole(ctx context.Context, actor provision.Principal, b provision.RoleBinding) error
 	// ChannelBinding returns the channel's binding, or nil when it has none.
 	ChannelBinding(ctx context.Context, platform provision.Platform, channelID string) (*provision.ChannelBinding, error)
+	// SetChannelBinding limits a channel to b.AllowedCommands, replacing
+	// any earlier binding, and fills in b from what was saved.
+	SetChannelBinding(ctx context.Context, actor provision.Principal, b *provision.ChannelBinding) error
+	// RemoveChannelBinding lets a channel accept every command again; a
+	// channel without a binding gives an error wrapping provision.ErrNotFound.
+	RemoveChannelBinding(ctx context.Context, actor provision.Principal, platform provision.Platform, channelID string) error
+	// ChannelBindings lists the platform's bound channels by channel id.
+	ChannelBindings(ctx context.Context, platform provision.Platform) ([]provision.ChannelBinding, error)
 	SetNotifications(ctx context.Context, actor provision.Principal, platform provision.Platform, workspace, channel string, events []string) error
 	Audit(ctx context.Context, e *provision.AuditEntry) error
 	AuditLog(ctx context.Context, q AuditQuery) ([]provision.AuditEntry, error)

@@ -76,6 +76,8 @@ func shortSynopsis(c *Command) string {
 	s := c.Name
 	for _, a := range c.Args {
 		switch {
+		case a.Variadic && a.Required:
+			s += " <" + a.Name + "…>"
 		case a.Variadic:
 			s += " [" + a.Name + "…]"
 		case a.Required:

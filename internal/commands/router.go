@@ -198,27 +198,26 @@ func (r *Router) authorize(ctx context.Context, c *call) error {
 	return nil
 }
 
+// checkChannel refuses a command the channel's binding does not allow.
+// Help and the binding commands are always allowed, so an admin can lift a
+// limit from inside the channel it applies to.
 func (r *Router) checkChannel(ctx context.Context, c *call) error {
-	if c.req.Channel == "" || c.inv.Command.Name == "help" {
+	if c.req.Channel == "" || alwaysInChannel(c.inv.Command.Group()) {
 		return nil
 	}
 	b, err := r.b.ChannelBinding(ctx, c.req.Platform, c.req.Channel)
 	if err != nil {
 		return fmt.Errorf("reading the binding of channel %s: %w", c.req.Channel, err)
 	}
-	if b == nil || len(b.AllowedCommands) == 0 {
+	if b == nil || channelAllows(b.AllowedCommands, c.inv.Command) {
 		return nil
 	}
-	g := c.inv.Command.Group()
+	what := "/lxc " + c.inv.Command.Name
 	if c.inv.Command.Hidden {
-		g = "create" // job buttons belong to creation
+		what = "that"
 	}
-	for _, a := range b.AllowedCommands {
-		if a == g || a == c.inv.Command.Name {
-			return nil
-		}
-	}
-	return denied("this channel accepts only /lxc %s; run /lxc %s in another channel", strings.Join(b.AllowedCommands, ", /lxc "), c.inv.Command.Name)
+	return denied("this channel accepts only %s; run %s in another channel, or ask an admin to change this with /lxc channel allow or /lxc channel open",
+		describeAllowed(b.AllowedCommands), what)
 }
 
 // deniedError is a refused authorisation; its message names the role needed.

@@ -26,7 +26,9 @@ type Command struct {
 	Hidden bool
 	// alias commands parse but are left out of help (e.g. "buckets list").
 	alias bool
-	// Channel is the name channel bindings allow it under ("" = Name's first word).
+	// Channel is the set of commands a channel binding may allow it under
+	// (lifecycle, monitoring, create, catalog, admin); the table fills it in.
+	Channel   string
 	run       func(ctx context.Context, c *call) (*Response, error)
 	argChecks map[string]func(string) error
 }
@@ -55,6 +57,8 @@ func (c *Command) Synopsis() string {
 	for _, a := range c.Args {
 		b.WriteByte(' ')
 		switch {
+		case a.Variadic && a.Required:
+			b.WriteString("<" + a.Name + "…>")
 		case a.Variadic:
 			b.WriteString("[" + a.Name + "…]")
 		case a.Required:
@@ -80,6 +84,9 @@ type Table struct {
 }
 
 func (t *Table) add(c *Command) {
+	if c.Channel == "" {
+		c.Channel = channelSetOf(c.Group())
+	}
 	t.list = append(t.list, c)
 	t.byName[c.Name] = c
 }
@@ -149,6 +156,11 @@ func newTable(r *Router) *Table {
 		r.roleCommand("revoke"),
 		r.notifyCommand(),
 		r.auditCommand(),
+		r.channelShowCommand("channel show"),
+		r.channelShowCommand("channel"),
+		r.channelAllowCommand(),
+		r.channelOpenCommand(),
+		r.channelsCommand(),
 		r.jobCommand(jobCancel),
 		r.jobCommand(jobRetry),
 		r.jobCommand(jobKeep),

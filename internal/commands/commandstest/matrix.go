@@ -67,6 +67,7 @@ func authzRows() []authzRow {
 		cmd("node edit pve1 --ssh-user root", a), cmd("node test pve1", a), cmd("node default pve2", a), cmd("node remove pve2", a),
 		cmd("roles", a), cmd("role grant viewer someone", a), cmd("role revoke viewer vera", a),
 		cmd("notify #ops created failed", a), cmd("audit", a), cmd("audit web1", a),
+		cmd("channel", a), cmd("channel show", a), cmd("channel allow lifecycle create", a), cmd("channel open", a), cmd("channels", a),
 		act(commands.ActShow, "ct-web2", v, false), act(commands.ActServices, "ct-web2", v, false), act(commands.ActEvents, "ct-web2", v, false),
 		act(commands.ActListPage, "--page=1", v, false),
 		act(commands.ActStop, "ct-web1", o, false), act(commands.ActShutdown, "ct-web1", o, false), act(commands.ActRestart, "ct-web1", o, false),

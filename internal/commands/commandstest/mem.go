@@ -751,7 +751,52 @@ func (m *Mem) RevokeRole(_ context.Context, _ provision.Principal, b provision.R
 func (m *Mem) ChannelBinding(_ context.Context, platform provision.Platform, channel string) (*provision.ChannelBinding, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.channels[string(platform)+":"+channel], nil
+	b := m.channels[string(platform)+":"+channel]
+	if b == nil {
+		return nil, nil
+	}
+	c := *b
+	c.AllowedCommands = slices.Clone(b.AllowedCommands)
+	return &c, nil
+}
+
+// SetChannelBinding implements commands.Backend.
+func (m *Mem) SetChannelBinding(_ context.Context, _ provision.Principal, b *provision.ChannelBinding) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b.CreatedAt = Epoch
+	saved := *b
+	saved.AllowedCommands = slices.Clone(b.AllowedCommands)
+	m.channels[string(b.Platform)+":"+b.ChannelID] = &saved
+	return nil
+}
+
+// RemoveChannelBinding implements commands.Backend.
+func (m *Mem) RemoveChannelBinding(_ context.Context, _ provision.Principal, platform provision.Platform, channel string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := string(platform) + ":" + channel
+	if m.channels[k] == nil {
+		return fmt.Errorf("unbinding channel %s: %w", k, provision.ErrNotFound)
+	}
+	delete(m.channels, k)
+	return nil
+}
+
+// ChannelBindings implements commands.Backend.
+func (m *Mem) ChannelBindings(_ context.Context, platform provision.Platform) ([]provision.ChannelBinding, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []provision.ChannelBinding
+	for _, b := range m.channels {
+		if b.Platform == platform {
+			c := *b
+			c.AllowedCommands = slices.Clone(b.AllowedCommands)
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ChannelID < out[j].ChannelID })
+	return out, nil
 }
 
 // SetNotifications implements commands.Backend.
