@@ -35,8 +35,15 @@ type DB struct {
 	log  *slog.Logger
 }
 
+// DefaultMaxConns is the pool size when the DSN sets no pool_max_conns.
+// pgxpool's own default, max(4, NumCPU), starves a worker running eight
+// jobs on a small machine: every job, lock refresh and progress write
+// holds a connection for a moment.
+const DefaultMaxConns = 25
+
 // Open connects to Postgres at dsn and checks that it answers. kr seals and
-// opens stored secrets; log may be nil.
+// opens stored secrets; log may be nil. The pool holds up to
+// DefaultMaxConns connections unless the DSN sets pool_max_conns.
 func Open(ctx context.Context, dsn string, kr *secret.Keyring, log *slog.Logger) (*DB, error) {
 	if kr == nil {
 		return nil, fmt.Errorf("opening store: a keyring is required: %w", provision.ErrInvalid)
@@ -53,6 +60,9 @@ func Open(ctx context.Context, dsn string, kr *secret.Keyring, log *slog.Logger)
 		}
 		return nil, fmt.Errorf("opening store: parsing database url: %s: %w", reason, provision.ErrInvalid)
 	}
+	if !setsPoolMaxConns(dsn) {
+		cfg.MaxConns = DefaultMaxConns
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, wrapf(err, "opening store")
@@ -63,6 +73,18 @@ func Open(ctx context.Context, dsn string, kr *secret.Keyring, log *slog.Logger)
 		return nil, fmt.Errorf("opening store: %w", err)
 	}
 	return db, nil
+}
+
+// setsPoolMaxConns reports whether dsn (URL or keyword/value) sets
+// pool_max_conns. pgx keeps settings it does not know, pgxpool's among
+// them, as runtime parameters; pgxpool removes them, so ask pgx.
+func setsPoolMaxConns(dsn string) bool {
+	cc, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return false
+	}
+	_, ok := cc.RuntimeParams["pool_max_conns"]
+	return ok
 }
 
 // Close closes the connection pool. It does nothing on a transaction-bound DB.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"testing"
 
@@ -97,6 +98,28 @@ func TestOpen(t *testing.T) {
 		_, err := store.Open(ctx, "host=/nonexistent-lxcbot-socket-dir dbname=x user=lxc password=hunter2 connect_timeout=5", kr, nil)
 		require.ErrorIs(t, err, provision.ErrUnavailable)
 		require.NotContains(t, err.Error(), "hunter2")
+	})
+
+	t.Run("PoolSize", func(t *testing.T) {
+		t.Parallel()
+		dsn := testenv.PostgresDSN(t)
+		db, err := store.Open(ctx, dsn, kr, nil)
+		require.NoError(t, err)
+		defer db.Close()
+		require.Equal(t, int32(store.DefaultMaxConns), store.MaxConns(db), "not pgxpool's max(4, NumCPU)")
+
+		sized, err := store.Open(ctx, dsn+" pool_max_conns=7", kr, nil)
+		require.NoError(t, err)
+		defer sized.Close()
+		require.Equal(t, int32(7), store.MaxConns(sized), "the DSN's setting wins")
+
+		cc, err := pgx.ParseConfig(dsn)
+		require.NoError(t, err)
+		u, err := store.Open(ctx, "postgres:///"+cc.Database+"?"+url.Values{"host": {cc.Host}, "user": {cc.User},
+			"sslmode": {"disable"}, "pool_max_conns": {"3"}}.Encode(), kr, nil)
+		require.NoError(t, err)
+		defer u.Close()
+		require.Equal(t, int32(3), store.MaxConns(u), "in a URL too")
 	})
 
 	t.Run("KeyringRequired", func(t *testing.T) {
