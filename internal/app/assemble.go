@@ -320,9 +320,8 @@ func (a *App) Close() {
 	if a.queue != nil {
 		errs = append(errs, a.queue.Close())
 	}
-	if a.insp != nil {
-		errs = append(errs, a.insp.Close())
-	}
+	// a.insp shares a.rdb: asynq's Close would only refuse ("redis
+	// connection is shared"), and there is nothing else to release.
 	if a.ownsRedis && a.rdb != nil {
 		errs = append(errs, a.rdb.Close())
 	}

@@ -35,10 +35,11 @@ func NewQueue(rdb redis.UniversalClient, opts TaskOptions) *Queue {
 	}
 }
 
-// Close releases the queue's asynq client and inspector.
-func (q *Queue) Close() error {
-	return errors.Join(q.client.Close(), q.insp.Close())
-}
+// Close releases the queue. Its asynq client and inspector are built on the
+// caller's Redis connection, which they hold nothing besides: asynq's own
+// Close on them would only refuse ("redis connection is shared"), so the
+// connection is left for its owner to close.
+func (q *Queue) Close() error { return nil }
 
 func cancelKey(containerID string) string { return "lxcbot:cancel:" + containerID }
 
