@@ -44,6 +44,12 @@ type Config struct {
 	// SocketLiveness replaces a Socket Mode connection that received
 	// nothing (no message, no ping) for this long; default 60s.
 	SocketLiveness time.Duration
+	// ChannelInterval and ChannelBurst pace chat.postMessage and
+	// chat.update per channel, across every job and request: one call per
+	// interval (default 1s, Slack's guidance), up to burst at once (default
+	// 1: Slack tolerates short bursts, but a burst of 1 never meets a 429).
+	ChannelInterval time.Duration
+	ChannelBurst    int
 }
 
 // CardStore records where a job card lives, so that another replica or a
@@ -115,6 +121,8 @@ func New(cfg Config, d Deps) (*Adapter, error) {
 	setDefault(&cfg.MaxWatches, 100)
 	setDur(&cfg.RetryBase, time.Second)
 	setDur(&cfg.EditInterval, time.Second)
+	setDur(&cfg.ChannelInterval, time.Second)
+	setDefault(&cfg.ChannelBurst, 1)
 	setDur(&cfg.ImmediateWait, 300*time.Millisecond)
 	setDur(&cfg.SubmitWait, 2*time.Second)
 	setDur(&cfg.DedupeTTL, 2*time.Hour)
@@ -134,7 +142,7 @@ func New(cfg Config, d Deps) (*Adapter, error) {
 		log:     d.Log,
 		hc:      d.HTTPClient,
 		now:     d.Now,
-		out:     newOutbound(cfg.Outbound, cfg.Attempts, cfg.RetryBase),
+		out:     newOutbound(cfg.Outbound, cfg.Attempts, cfg.RetryBase, newPacer(cfg.ChannelInterval, cfg.ChannelBurst)),
 		metrics: d.Metrics,
 		slots:   make(chan struct{}, cfg.Workers+cfg.Queue),
 		workers: make(chan struct{}, cfg.Workers),

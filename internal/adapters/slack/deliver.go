@@ -167,7 +167,11 @@ func (a *Adapter) sendPublic(ctx context.Context, o *origin, resp commands.Respo
 		if root == "" {
 			root = card
 		}
-		a.follow(ctx, o.team, o.channel, card, root, resp.Watch.ContainerID)
+		shown := ""
+		if card == ts && len(blocks) <= maxMessageBlocks {
+			_, _, shown = cardContent(resp.Blocks)
+		}
+		a.follow(ctx, o.team, o.channel, card, root, resp.Watch.ContainerID, shown)
 	}
 	return ts
 }
@@ -178,7 +182,7 @@ func (a *Adapter) post(ctx context.Context, channel, thread, text string, blocks
 		opts = append(opts, slack.MsgOptionTS(thread))
 	}
 	var ts string
-	err := a.out.do(ctx, "chat.postMessage", func(ctx context.Context) error {
+	err := a.out.doIn(ctx, channel, "chat.postMessage", func(ctx context.Context) error {
 		var err error
 		_, ts, err = a.api.PostMessageContext(ctx, channel, opts...)
 		return err
@@ -187,7 +191,7 @@ func (a *Adapter) post(ctx context.Context, channel, thread, text string, blocks
 }
 
 func (a *Adapter) update(ctx context.Context, channel, ts, text string, blocks []slack.Block) error {
-	return a.out.do(ctx, "chat.update", func(ctx context.Context) error {
+	return a.out.doIn(ctx, channel, "chat.update", func(ctx context.Context) error {
 		_, _, _, err := a.api.UpdateMessageContext(ctx, channel, ts, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 		return err
 	})

@@ -15,33 +15,58 @@ import (
 )
 
 // outbound bounds and retries calls to Slack's Web API: at most a fixed
-// number run at once, a 429 waits for its Retry-After, and transient
-// failures (5xx, network) back off exponentially, a bounded number of times.
+// number run at once, calls that post into a channel are paced per channel,
+// a 429 waits for its Retry-After, and transient failures (5xx, network)
+// back off exponentially, a bounded number of times.
 type outbound struct {
 	sem      chan struct{}
+	pace     *pacer
 	attempts int
 	base     time.Duration // first backoff and the least wait after a 429
 	maxWait  time.Duration
 	metrics  *metrics.Metrics // nil = not counted
 }
 
-func newOutbound(concurrency, attempts int, base time.Duration) *outbound {
-	return &outbound{sem: make(chan struct{}, concurrency), attempts: attempts, base: base, maxWait: 30 * base}
+func newOutbound(concurrency, attempts int, base time.Duration, pace *pacer) *outbound {
+	return &outbound{sem: make(chan struct{}, concurrency), pace: pace, attempts: attempts, base: base, maxWait: 30 * base}
 }
 
 // do runs fn under the concurrency bound, retrying as described above.
 // what names the call for errors ("chat.update C1").
 func (o *outbound) do(ctx context.Context, what string, fn func(ctx context.Context) error) error {
+	return o.doIn(ctx, "", what, fn)
+}
+
+// doIn is do for a call that posts into channel: each attempt waits for
+// the channel's pace, and a 429 holds back every call to the channel.
+func (o *outbound) doIn(ctx context.Context, channel, what string, fn func(ctx context.Context) error) error {
 	var err error
 	backoff := o.base
 	for attempt := 1; ; attempt++ {
+		var slot *channelPace
+		if channel != "" && o.pace != nil {
+			if slot, err = o.pace.acquire(ctx, channel); err != nil {
+				return fmt.Errorf("%s: %w", what, err)
+			}
+		}
 		select {
 		case o.sem <- struct{}{}:
 		case <-ctx.Done():
+			if slot != nil {
+				o.pace.release(slot, 0)
+			}
 			return fmt.Errorf("%s: %w", what, ctx.Err())
 		}
 		err = fn(ctx)
 		<-o.sem
+		if slot != nil {
+			var rl *slack.RateLimitedError
+			pause := time.Duration(0)
+			if errors.As(err, &rl) {
+				pause = max(rl.RetryAfter, o.base)
+			}
+			o.pace.release(slot, pause)
+		}
 		o.count(what, err)
 		if err == nil {
 			return nil

@@ -119,7 +119,8 @@ func setup(t testing.TB, opts ...func(*setupOpts)) *testBundle {
 	cfg := Config{
 		BotToken: secret.String(testBotToken), SigningSecret: secret.String(testSigningSecret), AppToken: secret.String(testAppToken),
 		APIURL: fake.APIURL(), RetryBase: 20 * time.Millisecond, EditInterval: 50 * time.Millisecond, Attempts: 20,
-		SocketLiveness: 2 * time.Second,
+		ChannelInterval: 5 * time.Millisecond,
+		SocketLiveness:  2 * time.Second,
 	}
 	if so.cfg != nil {
 		so.cfg(&cfg)
