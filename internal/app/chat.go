@@ -141,7 +141,7 @@ func (d discordRunner) Drain(ctx context.Context) {
 func NewDiscord(a *App, cfg *config.Config, log *slog.Logger) (*discord.Adapter, error) {
 	ad, err := discord.New(discord.Config{AppID: cfg.Discord.AppID, BotToken: cfg.Discord.BotToken,
 		PublicKey: cfg.Discord.PublicKey, APIURL: cfg.Discord.APIURL, Router: a.Router(), Dedupe: a.Deduper(),
-		Store: discord.NewRedisStore(a.Redis()), Log: log, Metrics: a.Metrics()})
+		Store: discord.NewRedisStore(a.Redis()), Cards: a.Store(), Log: log, Metrics: a.Metrics()})
 	if err != nil {
 		return nil, fmt.Errorf("starting the Discord adapter: %w", err)
 	}
@@ -157,6 +157,7 @@ func mountDiscord(ctx context.Context, a *App, routes *Routes, cfg *config.Confi
 		routes.Mount("/discord/interactions", ad.Handler())
 	}
 	a.SetNotifier(provision.PlatformDiscord, ad.NotifyText)
+	resumeCards(ctx, a, provision.PlatformDiscord, ad.Resume, log)
 	return discordRunner{ad: ad, gateway: cfg.Discord.Gateway}, nil
 }
 

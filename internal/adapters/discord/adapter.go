@@ -31,7 +31,10 @@ type Config struct {
 	Router *commands.Router
 	Dedupe Deduper
 	Store  Store
-	Log    *slog.Logger
+	// Cards records where each job card lives, so that Resume can pick it
+	// up after a restart or on another replica; nil = not recorded.
+	Cards CardStore
+	Log   *slog.Logger
 	// Clock tells the time for signature windows and interaction token
 	// age; nil = wall clock.
 	Clock provision.Clock
@@ -56,6 +59,7 @@ type Adapter struct {
 	router   *commands.Router
 	dedupe   Deduper
 	store    Store
+	cards    CardStore
 	log      *slog.Logger
 	clock    provision.Clock
 	rest     *rest
@@ -96,7 +100,7 @@ func New(cfg Config) (*Adapter, error) {
 		return nil, errors.New("discord: router, deduper and store are required")
 	}
 	a := &Adapter{
-		appID: cfg.AppID, router: cfg.Router, dedupe: cfg.Dedupe, store: cfg.Store,
+		appID: cfg.AppID, router: cfg.Router, dedupe: cfg.Dedupe, store: cfg.Store, cards: cfg.Cards,
 		log: cfg.Log, clock: cfg.Clock, hc: cfg.HTTPClient, interval: cfg.EditInterval,
 		ackBudget: 1500 * time.Millisecond, workTimeout: 2 * time.Minute,
 	}

@@ -136,7 +136,10 @@ func (a *Adapter) complete(ctx context.Context, rc *received, resp commands.Resp
 		}
 	}
 	if resp.Watch != nil && tgt != nil && !tgt.ephemeral && tgt.messageID != "" {
-		a.startWatch(*tgt, resp.Watch.ContainerID)
+		a.recordCard(ctx, it.GuildID, *tgt, resp.Watch.ContainerID)
+		if !a.startWatch(*tgt, resp.Watch.ContainerID) {
+			a.log.WarnContext(ctx, "too many jobs followed at once; this one's card will not update", "container", resp.Watch.ContainerID)
+		}
 	}
 }
 

@@ -2,21 +2,59 @@ package discord
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/lxcbot/lxcbot/internal/commands"
+	"github.com/lxcbot/lxcbot/internal/provision"
 )
 
 // watchTimeout bounds how long one job is followed.
 const watchTimeout = 3 * time.Hour
 
+// CardStore records where a job card lives (guild, channel, message), so
+// that a restarted process or another replica can keep editing it;
+// *store.DB satisfies it.
+type CardStore interface {
+	SetContainerMessage(ctx context.Context, id string, origin provision.Origin) error
+}
+
+// errTooManyWatches: every slot for following jobs is taken.
+var errTooManyWatches = errors.New("discord: too many jobs followed at once")
+
+// recordCard saves where the job card of containerID was posted.
+func (a *Adapter) recordCard(ctx context.Context, guildID string, t target, containerID string) {
+	if a.cards == nil {
+		return
+	}
+	// The job's thread, once started, is the card's: it has the card's id.
+	o := provision.Origin{Platform: provision.PlatformDiscord, WorkspaceID: guildID, ChannelID: t.channelID, MessageID: t.messageID}
+	if err := a.cards.SetContainerMessage(ctx, containerID, o); err != nil {
+		a.log.WarnContext(ctx, "recording the job card", "container", containerID, "err", err)
+	}
+}
+
+// Resume keeps editing a job card posted earlier, by this process before a
+// restart or by another replica: its channel and message come from the
+// container's recorded origin, and the edits go through the bot token (the
+// interaction token that posted the card is not known here). The lead calls
+// it at start-up for jobs still running.
+func (a *Adapter) Resume(_ context.Context, containerID string, at provision.Origin) error {
+	if at.Platform != provision.PlatformDiscord || at.ChannelID == "" || at.MessageID == "" {
+		return nil
+	}
+	if !a.startWatch(target{channelID: at.ChannelID, messageID: at.MessageID}, containerID) {
+		return errTooManyWatches
+	}
+	return nil
+}
+
 // startWatch follows a creation job in the background, if a slot is free.
-func (a *Adapter) startWatch(t target, containerID string) {
+func (a *Adapter) startWatch(t target, containerID string) bool {
 	select {
 	case a.watches <- struct{}{}:
 	default:
-		a.log.Warn("too many jobs followed at once; this one's card will not update", "container", containerID)
-		return
+		return false
 	}
 	ctx, cancel := context.WithTimeout(a.base, watchTimeout)
 	a.goSafe(ctx, "job follower", func() {
@@ -24,6 +62,7 @@ func (a *Adapter) startWatch(t target, containerID string) {
 		defer cancel()
 		a.follow(ctx, &t, containerID)
 	})
+	return true
 }
 
 // follow edits the job card in place, coalescing edits to about one per

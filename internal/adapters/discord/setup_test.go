@@ -91,6 +91,7 @@ type testBundle struct {
 
 type setupOpts struct {
 	backend func(*commandstest.Mem) commands.Backend
+	cards   CardStore
 }
 
 func setup(t *testing.T, opts ...setupOpts) *testBundle {
@@ -101,9 +102,13 @@ func setup(t *testing.T, opts ...setupOpts) *testBundle {
 	mem.SetRole(principalOf(opUser), provision.RoleOperator)
 	mem.SetRole(principalOf(adminUser), provision.RoleAdmin)
 	var backend commands.Backend = mem
+	var cards CardStore
 	for _, o := range opts {
 		if o.backend != nil {
 			backend = o.backend(mem)
+		}
+		if o.cards != nil {
+			cards = o.cards
 		}
 	}
 	logs := &syncBuffer{}
@@ -114,7 +119,7 @@ func setup(t *testing.T, opts ...setupOpts) *testBundle {
 	clk := &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
 	a, err := New(Config{
 		AppID: appID, BotToken: secret.String(botToken), PublicKey: fake.Signer.PublicKeyHex(), APIURL: fake.APIURL(),
-		Router: router, Dedupe: redisx.NewDeduper(rdb), Store: NewRedisStore(rdb), Log: log, Clock: clk,
+		Router: router, Dedupe: redisx.NewDeduper(rdb), Store: NewRedisStore(rdb), Cards: cards, Log: log, Clock: clk,
 		EditInterval: 5 * time.Millisecond,
 	})
 	require.NoError(t, err)
