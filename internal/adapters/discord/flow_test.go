@@ -328,11 +328,15 @@ func TestCredentialsStayPrivate(t *testing.T) {
 		if !bytes.Contains(c.Body, []byte("s3cret-pa55")) {
 			continue
 		}
-		seen++
 		require.True(t, strings.HasPrefix(c.Route, "webhooks/"), "credentials only through the interaction webhook: %s", c.Route)
 		var body struct{ Flags int }
 		require.NoError(t, json.Unmarshal(c.Body, &body))
 		require.Equal(t, 64, body.Flags&64, "credentials only in ephemeral messages")
+		// An edit that raced the deferred reply gets 404 and is retried; only
+		// delivered messages count.
+		if c.Status < 300 {
+			seen++
+		}
 	}
 	require.Equal(t, 2, seen, "shown, then revealed again")
 	for _, msg := range b.fake.AllMessages() {
