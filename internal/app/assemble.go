@@ -43,6 +43,27 @@ type Options struct {
 	// DrainTimeout bounds how long RunWorker lets running jobs finish at
 	// shutdown before handing them back to the queue (default 30s, 3s Fast).
 	DrainTimeout time.Duration
+	// Concurrency is how many creation jobs this process's worker runs at
+	// once (serve and worker pass --concurrency; 0 = DefaultConcurrency).
+	// It sizes the Redis connection pools New dials.
+	Concurrency int
+}
+
+// DefaultConcurrency is the worker's default number of jobs at once.
+const DefaultConcurrency = 8
+
+// redisPoolSize is the connection pool a process running concurrency jobs
+// needs from each of its Redis clients: on the main one, two per running
+// job (its publishes and locks, asynq's lease and dequeue) and room for
+// asynq's own loops and the requests being answered; on the progress
+// readers', one per job card followed (the running jobs' and as many
+// queued). go-redis's default, 10 per GOMAXPROCS, is 10 on a single core:
+// a batch of 50 jobs stalled on "redis: connection pool timeout".
+func redisPoolSize(concurrency int) int {
+	if concurrency <= 0 {
+		concurrency = DefaultConcurrency
+	}
+	return 2*concurrency + 32
 }
 
 // App is the whole bot minus its chat adapters and HTTP server: store,
@@ -57,6 +78,7 @@ type App struct {
 
 	db        *store.DB
 	rdb       redis.UniversalClient
+	reads     *redis.Client // progress subscribers' blocking reads; nil = rdb
 	ownsRedis bool
 	queue     *tasks.Queue
 	insp      *asynq.Inspector
@@ -128,11 +150,19 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		}
 		// redisx.Connect keeps go-redis's dial retries low, so a dead Redis
 		// is reported in well under a second instead of stalling each call.
-		c, err := redisx.Connect(ctx, cfg.RedisURL.Reveal())
+		// The pool grows with the worker's concurrency unless REDIS_URL
+		// sets pool_size.
+		c, err := redisx.ConnectPool(ctx, cfg.RedisURL.Reveal(), redisPoolSize(opts.Concurrency))
 		if err != nil {
 			return nil, fmt.Errorf("building the bot: %w", err)
 		}
 		a.rdb, a.ownsRedis = c, true
+		// Progress subscribers block in XREAD for most of their life: a
+		// client of their own, so that however many job cards are followed
+		// they never take the connections running jobs publish with.
+		if a.reads, err = redisx.ConnectPool(ctx, cfg.RedisURL.Reveal(), redisPoolSize(opts.Concurrency)); err != nil {
+			return nil, fmt.Errorf("building the bot: %w", err)
+		}
 	}
 
 	taskOpts := tasks.TaskOptions{}
@@ -143,6 +173,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	a.insp = asynq.NewInspectorFromRedisClient(a.rdb)
 	a.locker = redisx.NewLocker(a.rdb).WithMetrics(a.metrics)
 	busOpts := redisx.BusOptions{}
+	if a.reads != nil {
+		busOpts.Reader = a.reads
+	}
 	if opts.Fast {
 		busOpts.Block = 200 * time.Millisecond
 	}
@@ -324,6 +357,9 @@ func (a *App) Close() {
 	// connection is shared"), and there is nothing else to release.
 	if a.ownsRedis && a.rdb != nil {
 		errs = append(errs, a.rdb.Close())
+	}
+	if a.reads != nil {
+		errs = append(errs, a.reads.Close())
 	}
 	if a.db != nil {
 		a.db.Close()

@@ -34,7 +34,7 @@ func serveCommand() Command {
 		Flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&o.noWorker, "no-worker", false, "do not run creation jobs in this process")
 			fs.BoolVar(&o.noMigrate, "no-migrate", false, "do not apply database migrations at start-up")
-			fs.IntVar(&o.concurrency, "concurrency", 8, "creation jobs run at once by the worker")
+			fs.IntVar(&o.concurrency, "concurrency", app.DefaultConcurrency, "creation jobs run at once by the worker")
 			fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight work may finish at shutdown")
 			fs.DurationVar(&o.reconcileEvery, "reconcile-interval", time.Minute, "how often the reconciler compares Postgres with Proxmox")
 		},
@@ -55,14 +55,14 @@ func workerCommand() Command {
 		Usage:   "[--concurrency N] [--shutdown-timeout DUR]",
 		Needs:   []string{config.EnvDatabaseURL, config.EnvRedisURL, config.EnvEncryptionKey},
 		Flags: func(fs *flag.FlagSet) {
-			fs.IntVar(&o.concurrency, "concurrency", 8, "creation jobs run at once")
+			fs.IntVar(&o.concurrency, "concurrency", app.DefaultConcurrency, "creation jobs run at once")
 			fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long running jobs may finish at shutdown before they are handed back")
 		},
 		Run: func(ctx context.Context, env *Env, args []string) error {
 			if len(args) > 0 {
 				return usageErrorf("unexpected argument %q", args[0])
 			}
-			a, err := app.New(ctx, app.Options{Config: env.Config, Logger: env.Logger, DrainTimeout: o.shutdownTimeout})
+			a, err := app.New(ctx, app.Options{Config: env.Config, Logger: env.Logger, DrainTimeout: o.shutdownTimeout, Concurrency: o.concurrency})
 			if err != nil {
 				return err
 			}
@@ -80,7 +80,11 @@ func runServe(ctx context.Context, env *Env, o serveOptions) error {
 			return err
 		}
 	}
-	a, err := app.New(ctx, app.Options{Config: env.Config, Logger: log, DrainTimeout: o.shutdownTimeout})
+	opts := app.Options{Config: env.Config, Logger: log, DrainTimeout: o.shutdownTimeout}
+	if !o.noWorker {
+		opts.Concurrency = o.concurrency
+	}
+	a, err := app.New(ctx, opts)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,10 @@ type BusOptions struct {
 	MaxLen int64         // approximate events kept per job (2000)
 	TTL    time.Duration // how long a job's stream outlives its last event (7 days)
 	Block  time.Duration // longest XREAD BLOCK before re-checking ctx (2 s)
+	// Reader serves subscribers' blocking reads (default: the Bus's own
+	// client). Each subscriber holds a connection for most of its life, so
+	// a client of their own keeps them from starving the jobs that publish.
+	Reader redis.UniversalClient
 }
 
 // Bus carries progress events on one Redis stream per job
@@ -25,9 +29,10 @@ type BusOptions struct {
 // subscribers see a job's events in publish order and can resume after the
 // last id they saw.
 type Bus struct {
-	rdb  redis.UniversalClient
-	opts BusOptions
-	log  *slog.Logger
+	rdb    redis.UniversalClient
+	reader redis.UniversalClient
+	opts   BusOptions
+	log    *slog.Logger
 }
 
 var _ provision.Bus = (*Bus)(nil)
@@ -46,7 +51,11 @@ func NewBus(rdb redis.UniversalClient, opts BusOptions, log *slog.Logger) *Bus {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Bus{rdb: rdb, opts: opts, log: log}
+	reader := opts.Reader
+	if reader == nil {
+		reader = rdb
+	}
+	return &Bus{rdb: rdb, reader: reader, opts: opts, log: log}
 }
 
 func streamKey(containerID string) string { return "lxcbot:job:" + containerID }
@@ -83,7 +92,7 @@ func (b *Bus) Subscribe(ctx context.Context, containerID, after string) (<-chan 
 	}
 	key := streamKey(containerID)
 	// Fail fast on a bad id or an unreachable server.
-	if err := b.rdb.XRangeN(ctx, key, "-", "+", 1).Err(); err != nil {
+	if err := b.reader.XRangeN(ctx, key, "-", "+", 1).Err(); err != nil {
 		return nil, fmt.Errorf("subscribing to progress of %s: %w", containerID, err)
 	}
 	ch := make(chan provision.ProgressEvent, 64)
@@ -92,7 +101,7 @@ func (b *Bus) Subscribe(ctx context.Context, containerID, after string) (<-chan 
 		log := b.log.With("container", containerID)
 		backoff := 100 * time.Millisecond
 		for ctx.Err() == nil {
-			res, err := b.rdb.XRead(ctx, &redis.XReadArgs{Streams: []string{key, after}, Count: 256, Block: b.opts.Block}).Result()
+			res, err := b.reader.XRead(ctx, &redis.XReadArgs{Streams: []string{key, after}, Count: 256, Block: b.opts.Block}).Result()
 			if errors.Is(err, redis.Nil) {
 				continue
 			}

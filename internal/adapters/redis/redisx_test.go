@@ -258,3 +258,38 @@ func TestBusStreamExpires(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, ttl, 30*time.Minute)
 }
+
+func TestBusSubscribersReadThroughTheirOwnClient(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := "redis://" + testenv.RedisAddr(t)
+	// A publisher pool far smaller than the number of subscribers: were the
+	// subscribers' blocking reads on it, publishing would time out.
+	pub, err := redisx.ConnectPool(ctx, url+"?pool_size=2&pool_timeout=1", 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = pub.Close() })
+	reads, err := redisx.ConnectPool(ctx, url, 40)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = reads.Close() })
+	require.Equal(t, 2, pub.Options().PoolSize, "the URL's pool_size wins")
+	require.Equal(t, 40, reads.Options().PoolSize)
+	bus := redisx.NewBus(pub, redisx.BusOptions{Block: 2 * time.Second, Reader: reads}, nil)
+
+	const subscribers = 20
+	subs := make([]<-chan provision.ProgressEvent, subscribers)
+	for j := range subscribers {
+		ch, err := bus.Subscribe(ctx, fmt.Sprintf("own%d", j), "")
+		require.NoError(t, err)
+		subs[j] = ch
+	}
+	time.Sleep(100 * time.Millisecond) // let every subscriber block in XREAD
+	for j := range subscribers {
+		_, err := bus.Publish(ctx, provision.ProgressEvent{ContainerID: fmt.Sprintf("own%d", j), Seq: 1, Type: provision.ProgressReady})
+		require.NoError(t, err)
+	}
+	for j := range subscribers {
+		require.Len(t, collect(t, subs[j]), 1)
+	}
+	require.LessOrEqual(t, pub.PoolStats().TotalConns, uint32(2))
+	require.Zero(t, pub.PoolStats().Timeouts, "publishers never waited out the pool")
+}
