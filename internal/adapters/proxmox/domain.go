@@ -253,39 +253,40 @@ func (d *Domain) waited(ctx context.Context, node string, vmid int, doing string
 }
 
 // NodeGuests lists the containers on node with their live figures from one
-// read of the cluster's resources. A node the cluster reports as not online
-// is an error wrapping ErrUnavailable, one it does not know ErrNotFound.
+// read of the node's own list (GET /nodes/{node}/lxc), not the whole
+// cluster's resources: a list over many nodes then reads each guest once.
+// A node that is down (595 through the cluster) is an error wrapping
+// ErrUnavailable at once, without retries; one the cluster does not know
+// wraps ErrNotFound.
 func (d *Domain) NodeGuests(ctx context.Context, node string) ([]provision.GuestStatus, error) {
-	var res []rawResource
-	if err := d.c.get(ctx, "/cluster/resources", nil, &res); err != nil {
+	path := nodePath(node, "lxc")
+	var res []rawStatus
+	err := mapErr(ctx, d.c.api.Get(ctx, path, &res))
+	if err != nil && !errors.Is(err, provision.ErrUnavailable) && retryable(err) {
+		res = nil
+		err = d.c.get(ctx, path, nil, &res)
+	}
+	if err != nil {
+		var apiErr *APIError
+		if errors.As(err, &apiErr) && strings.Contains(apiErr.Message+apiErr.Reason, "hostname lookup") {
+			return nil, fmt.Errorf("listing guests of %s: the cluster does not know this node: %w (%w)", node, err, provision.ErrNotFound)
+		}
 		return nil, fmt.Errorf("listing guests of %s: %w", node, err)
 	}
-	var out []provision.GuestStatus
-	seen := false
+	out := make([]provision.GuestStatus, 0, len(res))
 	for _, r := range res {
-		if r.Node != node {
+		if r.Type != "" && r.Type != "lxc" {
 			continue
 		}
-		switch r.Type {
-		case "node":
-			seen = true
-			if r.Status != "online" {
-				return nil, fmt.Errorf("listing guests of %s: the cluster reports it %s: %w", node, r.Status, provision.ErrUnavailable)
-			}
-		case "lxc":
-			cpus := r.CPUs.int()
-			if cpus == 0 {
-				cpus = r.MaxCPU.int()
-			}
-			out = append(out, provision.GuestStatus{
-				VMID: r.VMID.int(), Node: node, Name: r.Name, Status: r.Status, CPU: float64(r.CPU), CPUs: cpus,
-				MemUsed: r.Mem.uint64(), MemTotal: r.MaxMem.uint64(), DiskUsed: r.Disk.uint64(), DiskTotal: r.MaxDisk.uint64(),
-				Uptime: time.Duration(r.Uptime.uint64()) * time.Second, Tags: splitTags(r.Tags), Lock: r.Lock,
-			})
+		cpus := r.CPUs.int()
+		if cpus == 0 {
+			cpus = r.MaxCPU.int()
 		}
-	}
-	if !seen {
-		return nil, fmt.Errorf("listing guests of %s: the cluster does not know this node: %w", node, provision.ErrNotFound)
+		out = append(out, provision.GuestStatus{
+			VMID: r.VMID.int(), Node: node, Name: r.Name, Status: r.Status, CPU: float64(r.CPU), CPUs: cpus,
+			MemUsed: r.Mem.uint64(), MemTotal: r.MaxMem.uint64(), DiskUsed: r.Disk.uint64(), DiskTotal: r.MaxDisk.uint64(),
+			Uptime: time.Duration(r.Uptime.uint64()) * time.Second, Tags: splitTags(r.Tags), Lock: r.Lock,
+		})
 	}
 	return out, nil
 }
