@@ -17,6 +17,7 @@ import (
 // beyond what the provisioning facades offer. *store.DB satisfies it.
 type BackendStore interface {
 	ListContainers(ctx context.Context, f store.ContainerFilter) ([]provision.Container, error)
+	CountContainers(ctx context.Context, f store.ContainerFilter) (int, error)
 	GetContainer(ctx context.Context, id string) (provision.Container, error)
 	RoleOf(ctx context.Context, platform provision.Platform, userID string, groupIDs []string) (provision.Role, error)
 	ListRoleBindings(ctx context.Context, platform provision.Platform) ([]provision.RoleBinding, error)
@@ -151,15 +152,40 @@ func (b *Backend) Lifecycle(ctx context.Context, p provision.Principal, containe
 
 // Containers implements commands.Monitor.
 func (b *Backend) Containers(ctx context.Context, f commands.ContainerFilter) ([]provision.Container, error) {
-	sf := store.ContainerFilter{Node: f.Node, State: f.State}
-	if f.Owner != nil {
-		sf.OwnerPlatform, sf.OwnerUserID = f.Owner.Platform, f.Owner.UserID
-	}
-	cs, err := b.store.ListContainers(ctx, sf)
+	cs, err := b.store.ListContainers(ctx, storeFilter(f))
 	if err != nil {
 		return nil, fmt.Errorf("listing containers: %w", err)
 	}
 	return cs, nil
+}
+
+// ContainerPage implements commands.ContainerPager: the database pages the
+// list, so a page costs its own rows and a count, not every row.
+func (b *Backend) ContainerPage(ctx context.Context, f commands.ContainerFilter, offset, limit int) ([]provision.Container, int, error) {
+	sf := storeFilter(f)
+	total, err := b.store.CountContainers(ctx, sf)
+	if err != nil {
+		return nil, 0, fmt.Errorf("listing containers: %w", err)
+	}
+	if total == 0 || offset >= total {
+		return nil, total, nil
+	}
+	sf.Offset, sf.Limit = offset, limit
+	cs, err := b.store.ListContainers(ctx, sf)
+	if err != nil {
+		return nil, 0, fmt.Errorf("listing containers: %w", err)
+	}
+	return cs, total, nil
+}
+
+var _ commands.ContainerPager = (*Backend)(nil)
+
+func storeFilter(f commands.ContainerFilter) store.ContainerFilter {
+	sf := store.ContainerFilter{Node: f.Node, State: f.State}
+	if f.Owner != nil {
+		sf.OwnerPlatform, sf.OwnerUserID = f.Owner.Platform, f.Owner.UserID
+	}
+	return sf
 }
 
 // Statuses implements commands.Monitor: one request per node for the lot.

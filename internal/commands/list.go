@@ -40,16 +40,14 @@ func (r *Router) runList(ctx context.Context, c *call) (*Response, error) {
 		p := c.principal()
 		f.Owner = &p
 	}
-	cts, err := r.b.Containers(ctx, f)
+	shown, total, page, err := r.listPage(ctx, f, c.inv.Int("page", 1))
 	if err != nil {
 		return nil, err
 	}
-	if len(cts) == 0 {
+	if total == 0 {
 		return &Response{Blocks: []Block{TextBlock("No containers match. Create one with `/lxc create`.")}}, nil
 	}
-	pages := (len(cts) + r.pageSize - 1) / r.pageSize
-	page := min(c.inv.Int("page", 1), pages)
-	shown := cts[(page-1)*r.pageSize : min(page*r.pageSize, len(cts))]
+	pages := (total + r.pageSize - 1) / r.pageSize
 	var ready []string
 	for _, ct := range shown {
 		if ct.State == provision.StateReady {
@@ -77,7 +75,7 @@ func (r *Router) runList(ctx context.Context, c *call) (*Response, error) {
 			status, orNone(ct.NodeName), orNone(ct.TemplateName), ownerName(ct.Owner)))
 		opts = append(opts, Option{Label: clip(ct.Hostname+" ("+status+")", MaxButtonLabel), Value: ct.ID})
 	}
-	blocks := []Block{HeaderBlock(fmt.Sprintf("Containers (%d)", len(cts)))}
+	blocks := []Block{HeaderBlock(fmt.Sprintf("Containers (%d)", total))}
 	blocks = append(blocks, TextBlocks(strings.Join(lines, "\n"))...)
 	blocks = append(blocks, SelectBlock(Select{ActionID: ActShow, Placeholder: "Manage a container…", Options: opts}))
 	resp := &Response{Blocks: blocks}
@@ -95,6 +93,42 @@ func (r *Router) runList(ctx context.Context, c *call) (*Response, error) {
 		resp.Replace = c.req.Kind == KindAction
 	}
 	return resp, nil
+}
+
+// ContainerPager is a Backend that pages containers where they are stored,
+// rather than the router listing them all to show one page.
+type ContainerPager interface {
+	// ContainerPage returns at most limit containers matching f, skipping
+	// the first offset, newest first, and how many match in all.
+	ContainerPage(ctx context.Context, f ContainerFilter, offset, limit int) (page []provision.Container, total int, err error)
+}
+
+// listPage returns the containers of page (clamped to the last one), how
+// many match in all, and the page shown.
+func (r *Router) listPage(ctx context.Context, f ContainerFilter, page int) ([]provision.Container, int, int, error) {
+	page = max(page, 1)
+	pager, ok := r.b.(ContainerPager)
+	if !ok {
+		cts, err := r.b.Containers(ctx, f)
+		if err != nil || len(cts) == 0 {
+			return nil, 0, 1, err
+		}
+		pages := (len(cts) + r.pageSize - 1) / r.pageSize
+		page = min(page, pages)
+		return cts[(page-1)*r.pageSize : min(page*r.pageSize, len(cts))], len(cts), page, nil
+	}
+	shown, total, err := pager.ContainerPage(ctx, f, (page-1)*r.pageSize, r.pageSize)
+	if err != nil {
+		return nil, 0, 1, err
+	}
+	if len(shown) == 0 && total > 0 {
+		// Past the end (the list shrank, or a typed --page): the last page.
+		page = (total + r.pageSize - 1) / r.pageSize
+		if shown, total, err = pager.ContainerPage(ctx, f, (page-1)*r.pageSize, r.pageSize); err != nil {
+			return nil, 0, 1, err
+		}
+	}
+	return shown, total, page, nil
 }
 
 func listArgs(inv *Invocation, page int) string {

@@ -162,6 +162,37 @@ type ContainerFilter struct {
 
 // ListContainers returns containers, newest first.
 func (db *DB) ListContainers(ctx context.Context, f ContainerFilter) ([]provision.Container, error) {
+	where, args := containerWhere(f)
+	query := `SELECT ` + containerCols + ` FROM containers` + where + ` ORDER BY created_at DESC, id`
+	if f.Limit > 0 {
+		args = append(args, f.Limit)
+		query += fmt.Sprintf(` LIMIT $%d`, len(args))
+	}
+	if f.Offset > 0 {
+		args = append(args, f.Offset)
+		query += fmt.Sprintf(` OFFSET $%d`, len(args))
+	}
+	cs, err := queryAll(ctx, db.q, scanContainer, query, args...)
+	if err != nil {
+		return nil, wrapf(err, "listing containers")
+	}
+	return cs, nil
+}
+
+// CountContainers counts the containers ListContainers would return
+// without its Limit and Offset, so a list can be paged in the database.
+func (db *DB) CountContainers(ctx context.Context, f ContainerFilter) (int, error) {
+	where, args := containerWhere(f)
+	var n int
+	if err := db.q.QueryRow(ctx, `SELECT count(*) FROM containers`+where, args...).Scan(&n); err != nil {
+		return 0, wrapf(err, "counting containers")
+	}
+	return n, nil
+}
+
+// containerWhere is the WHERE clause (with its leading space, or empty) and
+// arguments of a container filter.
+func containerWhere(f ContainerFilter) (string, []any) {
 	var where []string
 	var args []any
 	add := func(cond string, v any) {
@@ -183,24 +214,10 @@ func (db *DB) ListContainers(ctx context.Context, f ContainerFilter) ([]provisio
 	if !f.IncludeDeleted && f.State == "" {
 		add("state <> ALL($%d)", deletedStates)
 	}
-	query := `SELECT ` + containerCols + ` FROM containers`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, " AND ")
+	if len(where) == 0 {
+		return "", args
 	}
-	query += ` ORDER BY created_at DESC, id`
-	if f.Limit > 0 {
-		args = append(args, f.Limit)
-		query += fmt.Sprintf(` LIMIT $%d`, len(args))
-	}
-	if f.Offset > 0 {
-		args = append(args, f.Offset)
-		query += fmt.Sprintf(` OFFSET $%d`, len(args))
-	}
-	cs, err := queryAll(ctx, db.q, scanContainer, query, args...)
-	if err != nil {
-		return nil, wrapf(err, "listing containers")
-	}
-	return cs, nil
+	return ` WHERE ` + strings.Join(where, " AND "), args
 }
 
 // ListStuckContainers returns containers in one of states whose record has
