@@ -114,10 +114,40 @@ func (r *Router) runCreate(ctx context.Context, c *call) (*Response, error) {
 		return nil, err
 	}
 	c.audit.Target = ct.Hostname
+	if !r.firstCard(ctx, ct.ID) {
+		// A second press of the same Create (a double click, two people, a
+		// retry that was not a redelivery) names the same container; its
+		// job card is already in the channel, and a second one would echo
+		// every progress message.
+		return &Response{Replace: true, Blocks: []Block{TextBlock(fmt.Sprintf(
+			"*%s* is already being created; its job card in this channel follows it.", ct.Hostname))}}, nil
+	}
 	card := JobCard(ct, nil, nil)
 	card.Replace = true
 	card.Watch = &Watch{ContainerID: ct.ID}
 	return &card, nil
+}
+
+// JobCardClaimer is an optional Backend ability: claim the right to post a
+// container's job card, once across every replica.
+type JobCardClaimer interface {
+	ClaimJobCard(ctx context.Context, containerID string) (bool, error)
+}
+
+// firstCard reports whether this request should post the container's job
+// card. Without a claimer, or when the claim cannot be checked, it does:
+// a second card is better than none.
+func (r *Router) firstCard(ctx context.Context, containerID string) bool {
+	cl, ok := r.b.(JobCardClaimer)
+	if !ok {
+		return true
+	}
+	first, err := cl.ClaimJobCard(ctx, containerID)
+	if err != nil {
+		r.log.WarnContext(ctx, "claiming a job card", "container", containerID, "err", err)
+		return true
+	}
+	return first
 }
 
 func (r *Router) planCard(ctx context.Context, c *call, req provision.CreateRequest) (*Response, error) {

@@ -43,6 +43,7 @@ type Mem struct {
 	audit      []provision.AuditEntry
 	locks      map[string]*provision.LockedError
 	nextVMID   int
+	cards      map[string]bool
 	// Fail makes the next creation fail at this phase ("" = succeed).
 	Fail provision.Phase
 }
@@ -826,3 +827,17 @@ func (m *Mem) AuditLog(_ context.Context, q commands.AuditQuery) ([]provision.Au
 }
 
 var _ commands.Backend = (*Mem)(nil)
+
+// ClaimJobCard implements commands.JobCardClaimer: true once per container.
+func (m *Mem) ClaimJobCard(_ context.Context, containerID string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cards == nil {
+		m.cards = map[string]bool{}
+	}
+	if m.cards[containerID] {
+		return false, nil
+	}
+	m.cards[containerID] = true
+	return true, nil
+}
