@@ -343,10 +343,16 @@ func (a *App) RunReconciler(ctx context.Context, interval time.Duration) error {
 	}
 }
 
-// Close releases the store, the queue clients, cached node clients and the
-// Redis client if New dialled it.
+// Close writes the audit entries still queued, then releases the store, the
+// queue clients, cached node clients and the Redis client if New dialled it.
 func (a *App) Close() {
 	var errs []error
+	if a.backend != nil {
+		// Queued audit entries go to the store before it closes.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, a.backend.Close(ctx))
+		cancel()
+	}
 	if a.pool != nil {
 		a.pool.Close()
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/lxcbot/lxcbot/internal/commands"
 	"github.com/lxcbot/lxcbot/internal/metrics"
@@ -28,6 +30,7 @@ type BackendStore interface {
 	GetTemplate(ctx context.Context, name string) (provision.Template, error)
 	UpsertTemplate(ctx context.Context, t *provision.Template) error
 	GetBucket(ctx context.Context, name string) (provision.Bucket, error)
+	AppendAudits(ctx context.Context, es []*provision.AuditEntry) error
 }
 
 var _ BackendStore = (*store.DB)(nil)
@@ -57,6 +60,13 @@ type BackendDeps struct {
 	BootstrapAdmins []provision.Principal
 	Metrics         *metrics.Metrics // nil = not counted
 	Log             *slog.Logger
+	// LookupTTL is how long role and channel-binding lookups are cached:
+	// how late this process sees a change another replica made. 0 = 5 s;
+	// negative = not cached.
+	LookupTTL time.Duration
+	// AuditInterval is how long a queued audit entry waits for others to
+	// be written with it. 0 = 10 ms.
+	AuditInterval time.Duration
 }
 
 // Backend is the chat layer's view of the provisioning domain: it
@@ -77,6 +87,20 @@ type Backend struct {
 	bootstrap []provision.Principal
 	metrics   *metrics.Metrics
 	log       *slog.Logger
+
+	roles    *lookupCache[roleKey, provision.Role]
+	bindings *lookupCache[bindingKey, *provision.ChannelBinding] // nil: the channel has none
+	audit    *auditBatcher
+}
+
+type roleKey struct {
+	platform     provision.Platform
+	user, groups string
+}
+
+type bindingKey struct {
+	platform provision.Platform
+	channel  string
 }
 
 var _ commands.Backend = (*Backend)(nil)
@@ -92,8 +116,26 @@ func NewBackend(d BackendDeps) *Backend {
 	if b.confirm == nil {
 		b.confirm = newMemConfirmations()
 	}
+	ttl := d.LookupTTL
+	if ttl == 0 {
+		ttl = 5 * time.Second
+	}
+	b.roles = newLookupCache[roleKey, provision.Role](ttl, time.Now)
+	b.bindings = newLookupCache[bindingKey, *provision.ChannelBinding](ttl, time.Now)
+	interval := d.AuditInterval
+	if interval <= 0 {
+		interval = 10 * time.Millisecond
+	}
+	b.audit = newAuditBatcher(b.store.AppendAudits, b.admin.Record, interval, b.log)
 	return b
 }
+
+// FlushAudit returns once every audit entry recorded so far is written.
+func (b *Backend) FlushAudit(ctx context.Context) error { return b.audit.flush(ctx) }
+
+// Close writes the audit entries still queued; entries recorded later are
+// written as they come. Call it before closing the store.
+func (b *Backend) Close(ctx context.Context) error { return b.audit.close(ctx) }
 
 // Jobs.
 
@@ -262,7 +304,8 @@ func (b *Backend) RoleOf(ctx context.Context, p provision.Principal, groups []st
 			return provision.RoleAdmin, nil
 		}
 	}
-	r, err := b.store.RoleOf(ctx, p.Platform, p.UserID, groups)
+	k := roleKey{platform: p.Platform, user: p.UserID, groups: strings.Join(groups, "\x00")}
+	r, err := b.roles.get(k, func() (provision.Role, error) { return b.store.RoleOf(ctx, p.Platform, p.UserID, groups) })
 	if err != nil {
 		return provision.RoleNone, fmt.Errorf("reading role of %s:%s: %w", p.Platform, p.UserID, err)
 	}
@@ -287,6 +330,7 @@ func subject(rb provision.RoleBinding) string {
 
 // GrantRole implements commands.Admin.
 func (b *Backend) GrantRole(ctx context.Context, actor provision.Principal, rb provision.RoleBinding) error {
+	defer b.roles.invalidate()
 	_, err := b.admin.Grant(ctx, actor, rb.Platform, subject(rb), rb.Role)
 	return err
 }
@@ -310,19 +354,28 @@ func (b *Backend) RevokeRole(ctx context.Context, actor provision.Principal, rb 
 		return provision.Userf(provision.ErrConflict, "%s has the %s role, not %s: nothing was revoked", rb.SubjectID, bs[i].Role, rb.Role)
 	}
 	rb.SubjectKind = kind
+	defer b.roles.invalidate()
 	return b.admin.Revoke(ctx, actor, rb.Platform, subject(rb))
 }
 
 // ChannelBinding implements commands.Admin.
 func (b *Backend) ChannelBinding(ctx context.Context, platform provision.Platform, channelID string) (*provision.ChannelBinding, error) {
-	cb, err := b.store.GetChannelBinding(ctx, platform, channelID)
-	if errors.Is(err, provision.ErrNotFound) {
-		return nil, nil
-	}
+	cb, err := b.bindings.get(bindingKey{platform: platform, channel: channelID}, func() (*provision.ChannelBinding, error) {
+		cb, err := b.store.GetChannelBinding(ctx, platform, channelID)
+		if errors.Is(err, provision.ErrNotFound) {
+			return nil, nil
+		}
+		return &cb, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("reading binding of channel %s: %w", channelID, err)
 	}
-	return &cb, nil
+	if cb == nil {
+		return nil, nil
+	}
+	out := *cb // the cached binding stays as read
+	out.AllowedCommands = slices.Clone(cb.AllowedCommands)
+	return &out, nil
 }
 
 // SetNotifications implements commands.Admin.
@@ -330,12 +383,16 @@ func (b *Backend) SetNotifications(ctx context.Context, _ provision.Principal, p
 	return b.admin.SetNotify(ctx, platform, workspace, channel, events)
 }
 
-// Audit implements commands.Admin.
+// Audit implements commands.Admin. The entry is queued and written within
+// a few milliseconds, with others (see auditBatcher); AuditLog reads it.
 func (b *Backend) Audit(ctx context.Context, e *provision.AuditEntry) error {
-	return b.admin.Record(ctx, e)
+	return b.audit.Add(ctx, e)
 }
 
 // AuditLog implements commands.Admin.
 func (b *Backend) AuditLog(ctx context.Context, q commands.AuditQuery) ([]provision.AuditEntry, error) {
+	if err := b.FlushAudit(ctx); err != nil {
+		return nil, err
+	}
 	return b.admin.Audit(ctx, provision.AuditQuery{Target: q.Target, Limit: q.Limit})
 }

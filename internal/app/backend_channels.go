@@ -11,6 +11,7 @@ import (
 // SetChannelBinding implements commands.Admin. The router has checked the
 // allowed names and records the change in the audit log like any command.
 func (b *Backend) SetChannelBinding(ctx context.Context, actor provision.Principal, cb *provision.ChannelBinding) error {
+	defer b.bindings.invalidate()
 	if err := b.store.SetChannelBinding(ctx, cb); err != nil {
 		return fmt.Errorf("binding channel %s: %w", cb.ChannelID, err)
 	}
@@ -22,6 +23,7 @@ func (b *Backend) SetChannelBinding(ctx context.Context, actor provision.Princip
 // RemoveChannelBinding implements commands.Admin; an unbound channel gives
 // an error wrapping provision.ErrNotFound.
 func (b *Backend) RemoveChannelBinding(ctx context.Context, actor provision.Principal, platform provision.Platform, channelID string) error {
+	defer b.bindings.invalidate()
 	if err := b.store.DeleteChannelBinding(ctx, platform, channelID); err != nil {
 		return fmt.Errorf("opening channel %s: %w", channelID, err)
 	}

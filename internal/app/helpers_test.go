@@ -49,7 +49,7 @@ type appOptions struct {
 
 // testConfig loads a configuration the way the commands do, from an
 // environment: a fresh migrated database, Redis and a new encryption key.
-func testConfig(t *testing.T, o appOptions) *config.Config {
+func testConfig(t testing.TB, o appOptions) *config.Config {
 	t.Helper()
 	key, err := secret.GenerateKey()
 	require.NoError(t, err)
@@ -74,7 +74,7 @@ func testConfig(t *testing.T, o appOptions) *config.Config {
 }
 
 // newApp builds the bot in-process with test timings.
-func newApp(t *testing.T, o appOptions) *App {
+func newApp(t testing.TB, o appOptions) *App {
 	t.Helper()
 	a, err := New(context.Background(), Options{Config: testConfig(t, o), TemplatesFS: o.templates, Fast: true,
 		Logger: slog.New(slog.DiscardHandler)})

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/lxcbot/lxcbot/internal/provision"
@@ -36,7 +37,10 @@ func (r *Router) runHelp(_ context.Context, c *call) (*Response, error) {
 		}
 		return &Response{Blocks: commandHelp(cmd)}, nil
 	}
-	return &Response{Blocks: helpList("lxcbot commands", r.table.Commands())}, nil
+	// The table never changes after New: render the full list once. A copy
+	// goes out, since callers may append to a response's blocks.
+	r.helpOnce.Do(func() { r.helpAll = helpList("lxcbot commands", r.table.Commands()) })
+	return &Response{Blocks: slices.Clone(r.helpAll)}, nil
 }
 
 func helpList(title string, cmds []*Command) []Block {

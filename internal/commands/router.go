@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lxcbot/lxcbot/internal/provision"
@@ -33,6 +34,9 @@ type Router struct {
 	newRef   func() string
 	pageSize int
 	table    *Table
+
+	helpOnce sync.Once
+	helpAll  []Block // the rendered /lxc help, built on first use
 }
 
 // New builds a Router and its command table.

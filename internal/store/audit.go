@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/lxcbot/lxcbot/internal/provision"
 )
 
@@ -85,4 +87,40 @@ func (db *DB) ListAudit(ctx context.Context, f AuditFilter) ([]provision.AuditEn
 		return nil, wrapf(err, "listing audit log")
 	}
 	return out, nil
+}
+
+// AppendAudits records several entries in one transaction (one commit, one
+// round trip) and fills in their IDs and times like AppendAudit. Either
+// every entry is recorded or none is.
+func (db *DB) AppendAudits(ctx context.Context, es []*provision.AuditEntry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	tx, err := db.q.Begin(ctx)
+	if err != nil {
+		return wrapf(err, "recording %d audit entries", len(es))
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	var b pgx.Batch
+	for _, a := range es {
+		var at *time.Time
+		if !a.At.IsZero() {
+			at = &a.At
+		}
+		b.Queue(`
+			INSERT INTO audit_log (at, actor_platform, actor_user_id, actor_name, workspace_id, channel_id,
+			                       command, target, args, outcome, error, duration_ms, ref_id)
+			VALUES (coalesce($1, now()), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+			RETURNING id, at`,
+			at, a.Actor.Platform, a.Actor.UserID, a.Actor.Name, a.WorkspaceID, a.ChannelID,
+			a.Command, a.Target, a.Args, a.Outcome, a.Error, a.Duration.Milliseconds(), a.RefID,
+		).QueryRow(func(row pgx.Row) error { return row.Scan(&a.ID, &a.At) })
+	}
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return wrapf(err, "recording %d audit entries", len(es))
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return wrapf(err, "recording %d audit entries", len(es))
+	}
+	return nil
 }

@@ -18,11 +18,17 @@ type MemDeduper struct {
 	mu   sync.Mutex
 	seen map[string]time.Time
 	now  func() time.Time
+	// sweepAt is the size at which expired keys are next swept out. It
+	// doubles with the live keys, so a map of unexpired keys is not scanned
+	// on every claim.
+	sweepAt int
 }
+
+const minSweep = 10000
 
 // NewMemDeduper returns an empty MemDeduper.
 func NewMemDeduper() *MemDeduper {
-	return &MemDeduper{seen: map[string]time.Time{}, now: time.Now}
+	return &MemDeduper{seen: map[string]time.Time{}, now: time.Now, sweepAt: minSweep}
 }
 
 // Claim reports whether key is seen for the first time within ttl.
@@ -33,12 +39,13 @@ func (d *MemDeduper) Claim(_ context.Context, key string, ttl time.Duration) (bo
 	if exp, ok := d.seen[key]; ok && now.Before(exp) {
 		return false, nil
 	}
-	if len(d.seen) > 10000 {
+	if len(d.seen) >= d.sweepAt {
 		for k, exp := range d.seen {
 			if !now.Before(exp) {
 				delete(d.seen, k)
 			}
 		}
+		d.sweepAt = max(minSweep, 2*len(d.seen))
 	}
 	d.seen[key] = now.Add(ttl)
 	return true, nil

@@ -99,7 +99,9 @@ func fitsAck(resp commands.Response) bool {
 func (a *Adapter) command(ctx context.Context, sc slack.SlashCommand) any {
 	start, outcome := time.Now(), "ok"
 	defer func() { a.metrics.ObserveAck("slack", "command", outcome, start) }()
-	log := a.log.With("kind", "command", "team", sc.TeamID, "user", sc.UserID)
+	// Scoped only when something is logged: With copies the handler's
+	// attributes, which the acknowledgement should not pay for on every request.
+	log := func() logger { return a.log.With("kind", "command", "team", sc.TeamID, "user", sc.UserID) }
 	req := commands.Request{
 		Principal:  principal(sc.UserID, sc.UserName),
 		Workspace:  sc.TeamID,
@@ -117,11 +119,11 @@ func (a *Adapter) command(ctx context.Context, sc slack.SlashCommand) any {
 	switch {
 	case err != nil:
 		outcome = "error"
-		log.ErrorContext(ctx, "slash command not handled", "err", err)
+		log().ErrorContext(ctx, "slash command not handled", "err", err)
 		return ephemeralAck(textUnavail)
 	case !ok:
 		outcome = "duplicate"
-		log.InfoContext(ctx, "duplicate slash command dropped", "trigger", sc.TriggerID)
+		log().InfoContext(ctx, "duplicate slash command dropped", "trigger", sc.TriggerID)
 		return nil
 	}
 	err = a.goWork("command", func(ctx context.Context) {
@@ -140,7 +142,7 @@ func (a *Adapter) command(ctx context.Context, sc slack.SlashCommand) any {
 	})
 	if err != nil {
 		outcome = "rejected"
-		log.WarnContext(ctx, "slash command refused", "err", err)
+		log().WarnContext(ctx, "slash command refused", "err", err)
 		return ephemeralAck(textBusy)
 	}
 	if form {
