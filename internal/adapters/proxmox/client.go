@@ -50,7 +50,8 @@ type Config struct {
 	// unreachable or answers 5xx. Other methods are never retried here.
 	GetAttempts  int
 	RetryBackoff time.Duration // first wait between GET attempts; doubles
-	// TaskPollInterval is how often WaitTask asks for a task's status.
+	// TaskPollInterval is the longest wait between two status polls of
+	// WaitTask, which starts at 100 ms and doubles up to it.
 	TaskPollInterval time.Duration
 	// Metrics receives request latency and errors by endpoint; nil = none.
 	Metrics *metrics.Metrics

@@ -36,10 +36,21 @@ func (e *TaskError) Unwrap() error {
 	return newAPIError("", "", 500, e.ExitStatus, nil).kind
 }
 
+// taskPollFirst is the first wait between task status polls. Each wait
+// doubles up to TaskPollInterval: most tasks take a second or two, so a
+// quick first look ends a short task soon after it stops, and a long one is
+// asked only once per TaskPollInterval.
+const taskPollFirst = 100 * time.Millisecond
+
+// nextTaskPoll is the wait after wait, doubling up to limit.
+func nextTaskPoll(wait, limit time.Duration) time.Duration {
+	return min(2*wait, limit)
+}
+
 // WaitTask polls a task until it stops and returns nil only if its exit
 // status is OK (or "WARNINGS: N"). A failure is a *TaskError carrying the
 // exit status and the last log lines. node may be empty: it is then read
-// from the UPID.
+// from the UPID. Polls start 100 ms apart and back off to TaskPollInterval.
 func (c *Client) WaitTask(ctx context.Context, node, upid string) error {
 	if node == "" {
 		node = upidNode(upid)
@@ -48,6 +59,7 @@ func (c *Client) WaitTask(ctx context.Context, node, upid string) error {
 		return fmt.Errorf("waiting for task: malformed UPID %q", upid)
 	}
 	path := nodePath(node, "tasks", upid, "status")
+	wait := min(taskPollFirst, c.cfg.TaskPollInterval)
 	for {
 		var st rawTaskStatus
 		if err := c.get(ctx, path, nil, &st); err != nil {
@@ -63,13 +75,14 @@ func (c *Client) WaitTask(ctx context.Context, node, upid string) error {
 			}
 			return &TaskError{UPID: upid, Node: node, Type: typ, ExitStatus: st.ExitStatus, Log: c.taskLogTail(ctx, node, upid)}
 		}
-		t := time.NewTimer(c.cfg.TaskPollInterval)
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return fmt.Errorf("waiting for task %s on %s: %w", upid, node, ctx.Err())
 		case <-t.C:
 		}
+		wait = nextTaskPoll(wait, c.cfg.TaskPollInterval)
 	}
 }
 
