@@ -92,6 +92,7 @@ func (r *run) deploy(ctx context.Context) error {
 
 func (r *run) waitFilesystem(ctx context.Context) error {
 	deadline := time.Now().Add(r.s.cfg.FilesystemWait)
+	next := pollWaits(500 * time.Millisecond)
 	for {
 		ok, err := r.check(ctx, "test", "-d", "/etc")
 		if err == nil && ok {
@@ -114,7 +115,7 @@ func (r *run) waitFilesystem(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
+		case <-time.After(next()):
 		}
 	}
 }

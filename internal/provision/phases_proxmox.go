@@ -245,6 +245,7 @@ func (r *run) network(ctx context.Context) error {
 		return err
 	}
 	deadline := time.Now().Add(r.s.cfg.NetworkWait)
+	next := pollWaits(r.s.cfg.NetworkPoll)
 	for {
 		ifaces, err := pve.Interfaces(ctx, r.c.NodeName, r.c.VMID)
 		if err == nil {
@@ -262,7 +263,7 @@ func (r *run) network(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(r.s.cfg.NetworkPoll):
+		case <-time.After(next()):
 		}
 	}
 }

@@ -28,7 +28,8 @@ type Config struct {
 	PhaseTimeouts       map[Phase]time.Duration
 	DefaultPhaseTimeout time.Duration
 	// NetworkWait bounds the wait for a DHCP address (a warning, not a
-	// failure, when it runs out); NetworkPoll is the polling interval.
+	// failure, when it runs out); NetworkPoll is the longest wait between
+	// two polls, which start 100 ms apart and double up to it.
 	NetworkWait, NetworkPoll time.Duration
 	// FilesystemWait bounds the wait for the container's filesystem.
 	FilesystemWait time.Duration
