@@ -238,6 +238,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Admin: a.admin, Store: a.db, Confirmations: redisConfirmations{rdb: a.rdb, ttl: ConfirmWindow},
 		Choices:      &proxmox.Choices{Nodes: a.pool, Bridges: templateBridges(a.db)},
 		TemplatesDir: cfg.TemplatesDir, BootstrapAdmins: cfg.Admins, Log: log.With("component", "backend"),
+		Cards: a.deduper,
 	})
 	a.router = commands.New(commands.Deps{Backend: a.backend, Log: log.With("component", "commands"), Clock: clock})
 

@@ -56,6 +56,9 @@ type BackendDeps struct {
 	// TemplatesDir is what SyncTemplates imports (the catalog's TemplateDir
 	// decides whether it is a directory or an embedded file system).
 	TemplatesDir string
+	// Cards claims each container's job card once (nil: no claim, every
+	// confirmed Create posts a card).
+	Cards Claimer
 	// BootstrapAdmins are admins whatever the role table says.
 	BootstrapAdmins []provision.Principal
 	Metrics         *metrics.Metrics // nil = not counted
@@ -91,6 +94,23 @@ type Backend struct {
 	roles    *lookupCache[roleKey, provision.Role]
 	bindings *lookupCache[bindingKey, *provision.ChannelBinding] // nil: the channel has none
 	audit    *auditBatcher
+	cards    Claimer
+}
+
+// Claimer claims a key once across every replica; redisx.Deduper is one.
+type Claimer interface {
+	Claim(ctx context.Context, key string, ttl time.Duration) (bool, error)
+}
+
+var _ commands.JobCardClaimer = (*Backend)(nil)
+
+// ClaimJobCard implements commands.JobCardClaimer: the first caller for a
+// container posts its job card. Without a claimer every caller does.
+func (b *Backend) ClaimJobCard(ctx context.Context, containerID string) (bool, error) {
+	if b.cards == nil {
+		return true, nil
+	}
+	return b.cards.Claim(ctx, "jobcard:"+containerID, 24*time.Hour)
 }
 
 type roleKey struct {
@@ -109,7 +129,7 @@ var _ commands.Backend = (*Backend)(nil)
 func NewBackend(d BackendDeps) *Backend {
 	b := &Backend{engine: d.Engine, lifecycle: d.Lifecycle, monitor: d.Monitor, nodes: d.Nodes, catalog: d.Catalog,
 		admin: d.Admin, store: d.Store, choices: d.Choices, confirm: d.Confirmations, dir: d.TemplatesDir,
-		bootstrap: slices.Clone(d.BootstrapAdmins), metrics: d.Metrics, log: d.Log}
+		bootstrap: slices.Clone(d.BootstrapAdmins), metrics: d.Metrics, log: d.Log, cards: d.Cards}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
 	}
@@ -385,7 +405,13 @@ func (b *Backend) SetNotifications(ctx context.Context, _ provision.Principal, p
 
 // Audit implements commands.Admin. The entry is queued and written within
 // a few milliseconds, with others (see auditBatcher); AuditLog reads it.
+//
+// Credential reveals are written before the reply goes out, so no reveal can
+// go unrecorded; everything else is batched.
 func (b *Backend) Audit(ctx context.Context, e *provision.AuditEntry) error {
+	if strings.HasPrefix(e.Args, "reveal") {
+		return b.audit.writeOne(ctx, e)
+	}
 	return b.audit.Add(ctx, e)
 }
 
