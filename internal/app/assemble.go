@@ -78,7 +78,7 @@ type App struct {
 
 	db        *store.DB
 	rdb       redis.UniversalClient
-	reads     *redis.Client // progress subscribers' blocking reads; nil = rdb
+	reads     redis.UniversalClient // progress subscribers' blocking reads; nil = rdb
 	ownsRedis bool
 	queue     *tasks.Queue
 	insp      *asynq.Inspector

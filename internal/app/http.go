@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	redisx "github.com/lxcbot/lxcbot/internal/adapters/redis"
 )
 
 // MaxBodyBytes is the largest request body any route accepts.
@@ -97,20 +97,21 @@ func (r *Routes) ready(w http.ResponseWriter, req *http.Request) {
 // connections, so a dead Redis would be reported late and a restarted one
 // might look dead until the pool noticed.
 func RedisCheck(url string, timeout time.Duration) (Check, error) {
-	opt, err := redis.ParseURL(url)
+	tune := redisx.Tuning{PoolSize: 1, DialerRetries: 1, MaxRetries: -1, DialTimeout: timeout, ReadTimeout: timeout}
+	// Parse once now, so a bad URL is reported at start-up.
+	probe, _, err := redisx.NewClient(url, tune)
 	if err != nil {
 		return Check{}, fmt.Errorf("parsing REDIS_URL: %w", err)
 	}
-	opt.DialerRetries = 1
-	opt.MaxRetries = -1
-	opt.PoolSize = 1
-	opt.MinIdleConns = 0
-	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = timeout, timeout, timeout
+	_ = probe.Close()
 	return Check{Name: "redis", Fn: func(ctx context.Context) error {
-		c := redis.NewClient(opt)
+		c, where, err := redisx.NewClient(url, tune)
+		if err != nil {
+			return err
+		}
 		defer c.Close()
 		if err := c.Ping(ctx).Err(); err != nil {
-			return fmt.Errorf("pinging redis at %s: %w", opt.Addr, err)
+			return fmt.Errorf("pinging redis at %s: %w", where, err)
 		}
 		return nil
 	}}, nil

@@ -36,7 +36,7 @@ func TestRedisPoolGrowsWithConcurrencyUnlessTheURLSetsIt(t *testing.T) {
 			// Progress subscribers read through a client of their own.
 			require.NotNil(t, a.reads)
 			require.NotSame(t, a.rdb, a.reads)
-			tc.want(t, a.reads.Options().PoolSize)
+			tc.want(t, a.reads.(*redis.Client).Options().PoolSize)
 		})
 	}
 }

@@ -163,8 +163,16 @@ func checkRedisURL(v string) error {
 		if u.Path == "" {
 			return errors.New("has no socket path (expected unix:///path/to/redis.sock)")
 		}
+	case "redis+sentinel", "rediss+sentinel":
+		if u.Host == "" || u.Query().Get("master_name") == "" {
+			return errors.New("needs a sentinel host and master_name (expected redis+sentinel://sentinel1:26379/0?master_name=mymaster&addr=sentinel2:26379)")
+		}
+	case "redis+cluster", "rediss+cluster":
+		if u.Host == "" {
+			return errors.New("has no host (expected redis+cluster://node1:6379?addr=node2:6379)")
+		}
 	default:
-		return errors.New("must be a redis://, rediss:// or unix:// URL")
+		return errors.New("must be a redis://, rediss://, unix://, redis+sentinel:// or redis+cluster:// URL")
 	}
 	return nil
 }

@@ -121,3 +121,49 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+// StartSentinel starts a Redis Sentinel monitoring master (host:port) under
+// the name mymaster, and returns the sentinel's address.
+func StartSentinel(t testing.TB, master string) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatalf("testenv: redis-server not found on PATH: run scripts/install-deps.sh")
+	}
+	host, port, err := net.SplitHostPort(master)
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	dir, err := mkdirShared("lxcbot-sentinel-")
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	sp, err := freePort()
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	conf := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor mymaster %s %s 1\nsentinel down-after-milliseconds mymaster 5000\n",
+		sp, dir, host, port)
+	path := dir + "/sentinel.conf"
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	p, err := startProc(exec.Command(bin, path, "--sentinel"), syscall.SIGKILL)
+	if err != nil {
+		t.Fatalf("testenv: starting redis sentinel: %v", err)
+	}
+	t.Cleanup(func() { _ = p.stop(syscall.SIGTERM, 5*time.Second) })
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(sp))
+	if err := p.waitFor("redis sentinel", 10*time.Second, func() bool {
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	}); err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	return addr
+}

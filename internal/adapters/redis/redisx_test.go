@@ -16,7 +16,7 @@ import (
 	"github.com/lxcbot/lxcbot/internal/testenv"
 )
 
-func newClient(t *testing.T) *redis.Client {
+func newClient(t *testing.T) redis.UniversalClient {
 	t.Helper()
 	ctx := context.Background()
 	rdb, err := redisx.Connect(ctx, "redis://"+testenv.RedisAddr(t))
@@ -271,8 +271,8 @@ func TestBusSubscribersReadThroughTheirOwnClient(t *testing.T) {
 	reads, err := redisx.ConnectPool(ctx, url, 40)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = reads.Close() })
-	require.Equal(t, 2, pub.Options().PoolSize, "the URL's pool_size wins")
-	require.Equal(t, 40, reads.Options().PoolSize)
+	require.Equal(t, 2, pub.(*redis.Client).Options().PoolSize, "the URL's pool_size wins")
+	require.Equal(t, 40, reads.(*redis.Client).Options().PoolSize)
 	bus := redisx.NewBus(pub, redisx.BusOptions{Block: 2 * time.Second, Reader: reads}, nil)
 
 	const subscribers = 20
