@@ -18,6 +18,7 @@ func (r *Router) errorReply(ctx context.Context, err error, entry *provision.Aud
 		locked *provision.LockedError
 		user   *provision.UserError
 		ident  *provision.NodeIdentityError
+		access *provision.NodeAccessError
 		msg    string
 	)
 	entry.Outcome = "user_error"
@@ -44,6 +45,11 @@ func (r *Router) errorReply(ctx context.Context, err error, entry *provision.Aud
 		r.log.WarnContext(ctx, "node identity refused", "node", ident.Node, "err", err,
 			"command", entry.Command, "target", entry.Target, "actor", actorString(entry.Actor))
 		msg = nodeIdentityMessage(ident)
+	case errors.As(err, &access):
+		r.log.WarnContext(ctx, "node refused the bot's credentials", "node", access.Node, "err", err,
+			"command", entry.Command, "target", entry.Target, "actor", actorString(entry.Actor))
+		msg = fmt.Sprintf("node %s refused the bot's %s; an admin can check the node's settings with /lxc node test %s",
+			access.Node, access.What, access.Node)
 	case errors.Is(err, provision.ErrNotFound):
 		if entry.Target != "" {
 			msg = fmt.Sprintf("no container matches %q; try /lxc list", entry.Target)

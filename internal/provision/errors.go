@@ -58,3 +58,21 @@ type NodeIdentityError struct {
 
 func (e *NodeIdentityError) Error() string { return fmt.Sprintf("node %s: %v", e.Node, e.Err) }
 func (e *NodeIdentityError) Unwrap() error { return e.Err }
+
+// What a NodeAccessError is about.
+const (
+	AccessAPIToken = "API token"
+	AccessSSHLogin = "SSH login"
+)
+
+// NodeAccessError: a node refused the bot's credentials (its API token, or
+// the SSH user and password or key). Trying again cannot fix it: an admin
+// has to check the node's settings.
+type NodeAccessError struct {
+	Node string // the node's name (or address when the name is unknown)
+	What string // AccessAPIToken or AccessSSHLogin
+	Err  error  // the adapter's error; names the token id or user, never a secret
+}
+
+func (e *NodeAccessError) Error() string { return fmt.Sprintf("node %s: %v", e.Node, e.Err) }
+func (e *NodeAccessError) Unwrap() error { return e.Err }

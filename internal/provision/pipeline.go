@@ -58,7 +58,8 @@ func transient(err error) bool {
 	var pe *permanentError
 	var ue *UserError
 	var ie *NodeIdentityError
-	if errors.As(err, &pe) || errors.As(err, &ue) || errors.As(err, &ie) {
+	var ae *NodeAccessError
+	if errors.As(err, &pe) || errors.As(err, &ue) || errors.As(err, &ie) || errors.As(err, &ae) {
 		return false
 	}
 	var le *LockedError

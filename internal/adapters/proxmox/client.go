@@ -105,6 +105,7 @@ func New(cfg Config) (*Client, error) {
 		Transport: &statusTransport{
 			base:    &metricsTransport{base: newTransport(cfg), m: cfg.Metrics},
 			tokenID: cfg.TokenID,
+			node:    nodeName(cfg),
 		},
 		// The API never redirects; following one could leak the token.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -131,13 +132,7 @@ func newTransport(cfg Config) *http.Transport {
 		InsecureSkipVerify: true, //nolint:gosec // verified by fingerprint below
 	}
 	if !(cfg.InsecureSkipVerify && cfg.TLSFingerprint == "") {
-		node := cfg.Node
-		if node == "" {
-			if u, err := url.Parse(cfg.APIURL); err == nil {
-				node = u.Host
-			}
-		}
-		tlsCfg.VerifyPeerCertificate = verifyPin(node, cfg.TLSFingerprint)
+		tlsCfg.VerifyPeerCertificate = verifyPin(nodeName(cfg), cfg.TLSFingerprint)
 	}
 	d := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}
 	return &http.Transport{
@@ -237,6 +232,18 @@ func ProbeFingerprint(ctx context.Context, apiURL string) (string, error) {
 type statusTransport struct {
 	base    http.RoundTripper
 	tokenID string
+	node    string
+}
+
+// nodeName names the node in errors: its name, else the API's host.
+func nodeName(cfg Config) string {
+	if cfg.Node != "" {
+		return cfg.Node
+	}
+	if u, err := url.Parse(cfg.APIURL); err == nil {
+		return u.Host
+	}
+	return cfg.APIURL
 }
 
 func (t *statusTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -251,7 +258,8 @@ func (t *statusTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	_ = res.Body.Close()
 	reason := strings.TrimSpace(strings.TrimPrefix(res.Status, fmt.Sprint(res.StatusCode)))
 	if res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden {
-		return nil, &AuthError{TokenID: t.tokenID, StatusCode: res.StatusCode, Reason: reason}
+		return nil, &provision.NodeAccessError{Node: t.node, What: provision.AccessAPIToken,
+			Err: &AuthError{TokenID: t.tokenID, StatusCode: res.StatusCode, Reason: reason}}
 	}
 	path := req.URL.Path
 	if i := strings.Index(path, "/api2/json"); i >= 0 {
@@ -269,12 +277,16 @@ func mapErr(ctx context.Context, err error) error {
 	}
 	var (
 		apiErr   *APIError
+		access   *provision.NodeAccessError
 		authErr  *AuthError
 		identity *provision.NodeIdentityError
 	)
 	switch {
 	case errors.As(err, &apiErr):
 		return apiErr
+	case errors.As(err, &access):
+		// Wraps *AuthError: the node refused the token.
+		return access
 	case errors.As(err, &authErr):
 		return authErr
 	case errors.As(err, &identity):

@@ -337,6 +337,9 @@ func TestBadTokenNamesTokenNotSecret(t *testing.T) {
 	var authErr *AuthError
 	require.ErrorAs(t, err, &authErr)
 	require.Equal(t, 401, authErr.StatusCode)
+	var access *provision.NodeAccessError
+	require.ErrorAs(t, err, &access)
+	require.Equal(t, provision.AccessAPIToken, access.What)
 	require.ErrorContains(t, err, b.cfg.TokenID)
 	require.NotContains(t, err.Error(), "wrong-secret-value")
 }

@@ -642,6 +642,14 @@ func (r *Runner) dial(ctx context.Context) (*xssh.Client, error) {
 	}
 	if err != nil {
 		_ = conn.Close()
+		if strings.Contains(err.Error(), "unable to authenticate") {
+			node := r.cfg.Node
+			if node == "" {
+				node = r.cfg.Addr
+			}
+			return nil, &provision.NodeAccessError{Node: node, What: provision.AccessSSHLogin,
+				Err: fmt.Errorf("the node refused the SSH login of %s: %w", r.cfg.User, err)}
+		}
 		return nil, err
 	}
 	_ = conn.SetDeadline(time.Time{})
@@ -653,7 +661,8 @@ func (r *Runner) dial(ctx context.Context) (*xssh.Client, error) {
 func permanentDialError(err error) bool {
 	var unknown *UnknownHostKeyError
 	var mismatch *HostKeyMismatchError
-	return errors.As(err, &unknown) || errors.As(err, &mismatch) ||
+	var access *provision.NodeAccessError
+	return errors.As(err, &unknown) || errors.As(err, &mismatch) || errors.As(err, &access) ||
 		strings.Contains(err.Error(), "unable to authenticate")
 }
 

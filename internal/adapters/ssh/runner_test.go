@@ -380,6 +380,9 @@ func TestAuthentication(t *testing.T) {
 		require.ErrorContains(t, err, "unable to authenticate")
 		require.NotContains(t, err.Error(), "hunter2")
 		require.Equal(t, before+1, srv.accepted.Load())
+		var access *provision.NodeAccessError
+		require.ErrorAs(t, err, &access, "a refused login is the node's settings, not a transient failure")
+		require.Equal(t, provision.AccessSSHLogin, access.What)
 	})
 	t.Run("bad key is rejected up front without echoing it", func(t *testing.T) {
 		_, err := New(Config{Addr: srv.addr, User: "root", PrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nc2VjcmV0LWtleS1ieXRlcw==\n-----END OPENSSH PRIVATE KEY-----\n"})
