@@ -9,6 +9,7 @@ import (
 
 	"github.com/lxcbot/lxcbot/internal/provision"
 	"github.com/lxcbot/lxcbot/internal/store"
+	"github.com/lxcbot/lxcbot/internal/testkit/chattest"
 )
 
 // TestRevealIsAuditedBeforeTheReply: other audit entries are batched, but a
@@ -23,9 +24,9 @@ func TestRevealIsAuditedBeforeTheReply(t *testing.T) {
 	require.NoError(t, a.Store().ReplaceCredentials(ctx, c.ID, []provision.Credential{
 		{ContainerID: c.ID, Service: "postgres", Key: "POSTGRES_PASSWORD", Value: "reveal-me-9"}}))
 
-	resp := (&chat{r: a.Router(), who: ada}).command(t, "creds db9")
-	requireOK(t, resp)
-	require.Contains(t, allText(resp), "reveal-me-9")
+	resp := (&chattest.User{Router: a.Router(), Who: ada}).Command(t, "creds db9")
+	chattest.RequireOK(t, resp)
+	require.Contains(t, chattest.AllText(resp), "reveal-me-9")
 
 	// Read the table directly, without AuditLog's flush.
 	entries, err := a.Store().ListAudit(ctx, store.AuditFilter{Limit: 50})

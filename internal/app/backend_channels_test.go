@@ -11,6 +11,7 @@ import (
 	"github.com/lxcbot/lxcbot/internal/commands"
 	"github.com/lxcbot/lxcbot/internal/config"
 	"github.com/lxcbot/lxcbot/internal/provision"
+	"github.com/lxcbot/lxcbot/internal/testkit/chattest"
 )
 
 // TestChannelBindingIsSavedAndEnforced: /lxc channel allow saves the
@@ -32,14 +33,14 @@ func TestChannelBindingIsSavedAndEnforced(t *testing.T) {
 		return resp
 	}
 
-	requireOK(t, say(a, ada, "ops", "channel allow lifecycle"))
+	chattest.RequireOK(t, say(a, ada, "ops", "channel allow lifecycle"))
 	saved, err := a.Store().GetChannelBinding(ctx, provision.PlatformConsole, "ops")
 	require.NoError(t, err)
 	require.Equal(t, []string{"lifecycle"}, saved.AllowedCommands)
 	refused := say(a, alice, "ops", "templates")
-	require.Equal(t, commands.OutcomeDenied, refused.Outcome, allText(refused))
-	require.Contains(t, allText(refused), "this channel accepts only the lifecycle commands")
-	requireOK(t, say(a, alice, "general", "templates"))
+	require.Equal(t, commands.OutcomeDenied, refused.Outcome, chattest.AllText(refused))
+	require.Contains(t, chattest.AllText(refused), "this channel accepts only the lifecycle commands")
+	chattest.RequireOK(t, say(a, alice, "general", "templates"))
 	a.Close()
 
 	// A bot started later reads the binding from Postgres.
@@ -47,17 +48,17 @@ func TestChannelBindingIsSavedAndEnforced(t *testing.T) {
 	require.NoError(t, err)
 	defer b.Close()
 	require.Equal(t, commands.OutcomeDenied, say(b, alice, "ops", "list").Outcome)
-	requireOK(t, say(b, alice, "ops", "help"))
+	chattest.RequireOK(t, say(b, alice, "ops", "help"))
 	list := say(b, ada, "general", "channels")
-	requireOK(t, list)
-	require.Contains(t, allText(list), "<#ops> — the lifecycle commands")
+	chattest.RequireOK(t, list)
+	require.Contains(t, chattest.AllText(list), "<#ops> — the lifecycle commands")
 
-	requireOK(t, say(b, ada, "ops", "channel allow monitoring"))
-	requireOK(t, say(b, alice, "ops", "list"))
-	requireOK(t, say(b, ada, "ops", "channel open"))
+	chattest.RequireOK(t, say(b, ada, "ops", "channel allow monitoring"))
+	chattest.RequireOK(t, say(b, alice, "ops", "list"))
+	chattest.RequireOK(t, say(b, ada, "ops", "channel open"))
 	_, err = b.Store().GetChannelBinding(ctx, provision.PlatformConsole, "ops")
 	require.ErrorIs(t, err, provision.ErrNotFound)
-	requireOK(t, say(b, alice, "ops", "templates"))
+	chattest.RequireOK(t, say(b, alice, "ops", "templates"))
 
 	es, err := b.Backend().AuditLog(ctx, commands.AuditQuery{Target: "ops"})
 	require.NoError(t, err)

@@ -11,6 +11,7 @@ import (
 	"github.com/lxcbot/lxcbot/internal/commands"
 	"github.com/lxcbot/lxcbot/internal/provision"
 	"github.com/lxcbot/lxcbot/internal/store"
+	"github.com/lxcbot/lxcbot/internal/testkit/chattest"
 )
 
 // countingStore records the container reads the Backend makes and how many
@@ -59,7 +60,7 @@ func TestListPagesInTheDatabase(t *testing.T) {
 	list := func(text string) string {
 		resp := r.Handle(ctx, commands.Request{Principal: admin, Platform: provision.PlatformConsole,
 			Workspace: "console", Channel: "console", Kind: commands.KindCommand, Text: text})
-		return allText(resp)
+		return chattest.AllText(resp)
 	}
 
 	text := list("list --page 2")

@@ -20,6 +20,7 @@ import (
 	"github.com/lxcbot/lxcbot/internal/config"
 	"github.com/lxcbot/lxcbot/internal/provision"
 	"github.com/lxcbot/lxcbot/internal/provision/catalog"
+	"github.com/lxcbot/lxcbot/internal/testkit/chattest"
 )
 
 // TestNodeAddAsksToConfirmFingerprintsThenPinsThem: a node that is not
@@ -29,40 +30,40 @@ func TestNodeAddAsksToConfirmFingerprintsThenPinsThem(t *testing.T) {
 	sim := startSim(t)
 	a := newApp(t, appOptions{admins: []provision.Principal{ada}})
 	ctx := context.Background()
-	u := &chat{r: a.Router(), who: ada}
+	u := &chattest.User{Router: a.Router(), Who: ada}
 	n := sim.Nodes()[0]
 	add := fmt.Sprintf("node add %s --api-url %s --token-id %q --token-secret %q --ssh %s --ssh-user %s --ssh-password %q --default",
 		n.Name, n.APIURL, n.TokenID, n.TokenSecret.Reveal(), n.SSHAddr, n.SSHUser, n.SSHPassword.Reveal())
 
-	first := u.command(t, add)
-	require.Equal(t, commands.OutcomeUserError, first.Outcome, allText(first))
-	require.Contains(t, allText(first), n.TLSFingerprint)
-	require.Contains(t, allText(first), n.SSHHostKey)
-	require.Contains(t, allText(first), "run the same /lxc node add command again")
+	first := u.Command(t, add)
+	require.Equal(t, commands.OutcomeUserError, first.Outcome, chattest.AllText(first))
+	require.Contains(t, chattest.AllText(first), n.TLSFingerprint)
+	require.Contains(t, chattest.AllText(first), n.SSHHostKey)
+	require.Contains(t, chattest.AllText(first), "run the same /lxc node add command again")
 	_, err := a.Store().GetNode(ctx, n.Name)
 	require.ErrorIs(t, err, provision.ErrNotFound, "nothing is saved before confirmation")
 
-	second := u.command(t, add)
-	requireOK(t, second)
-	require.Contains(t, allText(second), "added")
+	second := u.Command(t, add)
+	chattest.RequireOK(t, second)
+	require.Contains(t, chattest.AllText(second), "added")
 	saved, err := a.Store().GetNode(ctx, n.Name)
 	require.NoError(t, err)
 	require.Equal(t, n.TLSFingerprint, saved.TLSFingerprint)
 	require.Equal(t, n.SSHHostKey, saved.SSHHostKey)
 	require.True(t, saved.IsDefault)
 
-	test := u.command(t, "node test "+n.Name)
-	requireOK(t, test)
-	require.Contains(t, allText(test), "API and SSH answer")
+	test := u.Command(t, "node test "+n.Name)
+	chattest.RequireOK(t, test)
+	require.Contains(t, chattest.AllText(test), "API and SSH answer")
 
 	// A confirmation is for the admin who was shown the fingerprints and
 	// for one attempt: another node's add asks again.
 	other := sim.Nodes()[1]
-	again := u.command(t, fmt.Sprintf("node add %s --api-url %s --token-id %q --token-secret %q --ssh %s --ssh-password %q",
+	again := u.Command(t, fmt.Sprintf("node add %s --api-url %s --token-id %q --token-secret %q --ssh %s --ssh-password %q",
 		other.Name, other.APIURL, other.TokenID, other.TokenSecret.Reveal(), other.SSHAddr, other.SSHPassword.Reveal()))
-	require.Equal(t, commands.OutcomeUserError, again.Outcome, allText(again))
-	require.Contains(t, allText(again), other.SSHHostKey)
-	for _, txt := range []string{allText(first), allText(second), allText(again)} {
+	require.Equal(t, commands.OutcomeUserError, again.Outcome, chattest.AllText(again))
+	require.Contains(t, chattest.AllText(again), other.SSHHostKey)
+	for _, txt := range []string{chattest.AllText(first), chattest.AllText(second), chattest.AllText(again)} {
 		require.NotContains(t, txt, n.TokenSecret.Reveal(), "secrets never appear in replies")
 		require.NotContains(t, txt, n.SSHPassword.Reveal())
 	}
@@ -72,9 +73,9 @@ func TestNodeAddAsksToConfirmFingerprintsThenPinsThem(t *testing.T) {
 // reads the archive back with the template loader.
 func TestTemplateExportIsATarGzThatLoadsBack(t *testing.T) {
 	a := newApp(t, appOptions{templates: templates.FS, admins: []provision.Principal{ada}})
-	u := &chat{r: a.Router(), who: ada}
-	resp := u.command(t, "template export nginx-web")
-	requireOK(t, resp)
+	u := &chattest.User{Router: a.Router(), Who: ada}
+	resp := u.Command(t, "template export nginx-web")
+	chattest.RequireOK(t, resp)
 	require.Len(t, resp.Files, 1)
 	require.Equal(t, "nginx-web.tar.gz", resp.Files[0].Name)
 
@@ -89,7 +90,7 @@ func TestTemplateExportIsATarGzThatLoadsBack(t *testing.T) {
 	require.Equal(t, orig.Cores, l.Template.Cores)
 	require.Equal(t, orig.Buckets, l.Template.Buckets)
 
-	again := u.command(t, "template export nginx-web")
+	again := u.Command(t, "template export nginx-web")
 	require.Equal(t, resp.Files[0].Content, again.Files[0].Content, "the same template gives the same archive")
 }
 
@@ -145,7 +146,7 @@ func TestNotificationsFollowTheTeamsSettings(t *testing.T) {
 	ctx := context.Background()
 	rec := &recorder{}
 	a.SetNotifier(provision.PlatformConsole, rec.post)
-	requireOK(t, (&chat{r: a.Router(), who: ada}).command(t, "notify #ops lifecycle"))
+	chattest.RequireOK(t, (&chattest.User{Router: a.Router(), Who: ada}).Command(t, "notify #ops lifecycle"))
 
 	ct := &provision.Container{Hostname: "web1", Origin: provision.Origin{Platform: provision.PlatformConsole, WorkspaceID: "console"}}
 	note := func(kind provision.NotificationKind, text string) provision.Notification {

@@ -2,10 +2,7 @@ package app
 
 import (
 	"context"
-	"fmt"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -14,57 +11,13 @@ import (
 	"github.com/lxcbot/lxcbot/internal/config"
 	"github.com/lxcbot/lxcbot/internal/provision"
 	"github.com/lxcbot/lxcbot/internal/store"
+	"github.com/lxcbot/lxcbot/internal/testkit/chattest"
 )
 
 var (
 	alice = provision.Principal{Platform: provision.PlatformConsole, UserID: "alice", Name: "alice"}
 	ada   = provision.Principal{Platform: provision.PlatformConsole, UserID: "ada", Name: "ada"}
 )
-
-// chat sends requests to a router the way a chat adapter does: each with a
-// delivery id of its own.
-type chat struct {
-	r   *commands.Router
-	who provision.Principal
-	n   atomic.Int64
-}
-
-func (c *chat) req(kind commands.RequestKind) commands.Request {
-	return commands.Request{Principal: c.who, Platform: c.who.Platform, Workspace: "console", Channel: "general",
-		Kind: kind, DeliveryID: fmt.Sprintf("d%d", c.n.Add(1)), ReceivedAt: time.Now()}
-}
-
-func (c *chat) command(t *testing.T, text string) commands.Response {
-	t.Helper()
-	rq := c.req(commands.KindCommand)
-	rq.Text = text
-	resp := c.r.Handle(context.Background(), rq)
-	require.NoError(t, commands.Validate(resp))
-	return resp
-}
-
-func (c *chat) press(t *testing.T, b commands.Button) commands.Response {
-	t.Helper()
-	rq := c.req(commands.KindAction)
-	rq.Action = commands.ActionPayload{ID: b.ActionID, Value: b.Value}
-	resp := c.r.Handle(context.Background(), rq)
-	require.NoError(t, commands.Validate(resp))
-	return resp
-}
-
-func (c *chat) submit(t *testing.T, f *commands.Form, values map[string]string) commands.Response {
-	t.Helper()
-	rq := c.req(commands.KindFormSubmit)
-	rq.Form = commands.FormSubmission{FormID: f.ID, State: f.State, Values: values}
-	resp := c.r.Handle(context.Background(), rq)
-	require.NoError(t, commands.Validate(resp))
-	return resp
-}
-
-func requireOK(t *testing.T, r commands.Response) {
-	t.Helper()
-	require.Equal(t, commands.OutcomeOK, r.Outcome, allText(r))
-}
 
 // runWorker runs the app's worker until the test ends, and checks that it
 // returns once stopped.
@@ -89,21 +42,21 @@ func TestCreateThenManageThroughTheRouter(t *testing.T) {
 		roles: config.Roles{Operators: []provision.Principal{alice}}})
 	runWorker(t, a)
 	ctx := context.Background()
-	u := &chat{r: a.Router(), who: alice}
+	u := &chattest.User{Router: a.Router(), Who: alice}
 
-	plan := u.command(t, "create nginx-web web1 --node pve1")
-	requireOK(t, plan)
-	require.Contains(t, allText(plan), "Create web1 from nginx-web?")
-	create := button(t, plan, commands.ActCreateConfirm)
+	plan := u.Command(t, "create nginx-web web1 --node pve1")
+	chattest.RequireOK(t, plan)
+	require.Contains(t, chattest.AllText(plan), "Create web1 from nginx-web?")
+	create := chattest.Button(t, plan, commands.ActCreateConfirm)
 
 	// The same Create pressed twice (two deliveries of the button) names
 	// one container.
-	first, second := u.press(t, create), u.press(t, create)
-	requireOK(t, first)
-	requireOK(t, second)
+	first, second := u.Press(t, create), u.Press(t, create)
+	chattest.RequireOK(t, first)
+	chattest.RequireOK(t, second)
 	require.NotNil(t, first.Watch)
 	require.Nil(t, second.Watch, "one job card per container")
-	require.Contains(t, allText(second), "already being created")
+	require.Contains(t, chattest.AllText(second), "already being created")
 	id := first.Watch.ContainerID
 
 	updates, err := a.Router().Watch(ctx, id)
@@ -119,7 +72,7 @@ func TestCreateThenManageThroughTheRouter(t *testing.T) {
 	require.True(t, last.Done)
 	require.Equal(t, provision.ProgressReady, last.Event.Type, "%+v", last.Event)
 	require.Equal(t, provision.Phases, phases)
-	require.Contains(t, allText(last.Card), "web1 is ready")
+	require.Contains(t, chattest.AllText(last.Card), "web1 is ready")
 
 	all, err := a.Store().ListContainers(ctx, store.ContainerFilter{IncludeDeleted: true})
 	require.NoError(t, err)
@@ -129,17 +82,17 @@ func TestCreateThenManageThroughTheRouter(t *testing.T) {
 	require.NotZero(t, ct.VMID)
 	require.NotEmpty(t, ct.IP)
 
-	show := u.command(t, "show web1")
-	requireOK(t, show)
-	require.Contains(t, allText(show), "running")
-	require.Contains(t, allText(show), ct.IP)
+	show := u.Command(t, "show web1")
+	chattest.RequireOK(t, show)
+	require.Contains(t, chattest.AllText(show), "running")
+	require.Contains(t, chattest.AllText(show), ct.IP)
 
-	svcs := u.command(t, "services web1")
-	requireOK(t, svcs)
-	require.Contains(t, allText(svcs), "nginx")
+	svcs := u.Command(t, "services web1")
+	chattest.RequireOK(t, svcs)
+	require.Contains(t, chattest.AllText(svcs), "nginx")
 
-	creds := u.command(t, "creds web1")
-	requireOK(t, creds)
+	creds := u.Command(t, "creds web1")
+	chattest.RequireOK(t, creds)
 	require.Equal(t, commands.Ephemeral, creds.Visibility)
 	entries, err := a.Backend().AuditLog(ctx, commands.AuditQuery{Target: "web1"})
 	require.NoError(t, err)
@@ -154,36 +107,36 @@ func TestCreateThenManageThroughTheRouter(t *testing.T) {
 		require.NoError(t, err)
 		return st.Status
 	}
-	stop := u.command(t, "stop web1")
-	requireOK(t, stop)
+	stop := u.Command(t, "stop web1")
+	chattest.RequireOK(t, stop)
 	require.Equal(t, "running", status(), "stop asks first")
-	requireOK(t, u.press(t, button(t, stop, commands.ActStop)))
+	chattest.RequireOK(t, u.Press(t, chattest.Button(t, stop, commands.ActStop)))
 	require.Equal(t, "stopped", status())
 
-	requireOK(t, u.command(t, "start web1"))
+	chattest.RequireOK(t, u.Command(t, "start web1"))
 	require.Equal(t, "running", status())
 
-	restart := u.command(t, "restart web1")
-	requireOK(t, restart)
-	done := u.press(t, button(t, restart, commands.ActRestart))
-	requireOK(t, done)
-	require.Contains(t, allText(done), "web1")
+	restart := u.Command(t, "restart web1")
+	chattest.RequireOK(t, restart)
+	done := u.Press(t, chattest.Button(t, restart, commands.ActRestart))
+	chattest.RequireOK(t, done)
+	require.Contains(t, chattest.AllText(done), "web1")
 	require.Equal(t, "running", status())
 
-	del := u.command(t, "delete web1")
-	requireOK(t, del)
+	del := u.Command(t, "delete web1")
+	chattest.RequireOK(t, del)
 	require.NotNil(t, del.Form)
-	wrong := u.submit(t, del.Form, map[string]string{"hostname": "web2"})
+	wrong := u.Submit(t, del.Form, map[string]string{"hostname": "web2"})
 	require.Contains(t, wrong.FormErrors, "hostname")
 	_, onSim := sim.Guest(ct.VMID)
 	require.True(t, onSim, "a wrong hostname deletes nothing")
-	requireOK(t, u.submit(t, del.Form, map[string]string{"hostname": "web1"}))
+	chattest.RequireOK(t, u.Submit(t, del.Form, map[string]string{"hostname": "web1"}))
 
 	after, err := a.Store().GetContainer(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, provision.StateDeleted, after.State)
 	_, onSim = sim.Guest(ct.VMID)
 	require.False(t, onSim, "deleted on Proxmox too")
-	gone := u.command(t, "show web1")
-	require.Equal(t, commands.OutcomeUserError, gone.Outcome, allText(gone))
+	gone := u.Command(t, "show web1")
+	require.Equal(t, commands.OutcomeUserError, gone.Outcome, chattest.AllText(gone))
 }

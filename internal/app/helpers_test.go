@@ -5,12 +5,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/lxcbot/lxcbot/internal/commands"
 	"github.com/lxcbot/lxcbot/internal/config"
 	"github.com/lxcbot/lxcbot/internal/provision"
 	"github.com/lxcbot/lxcbot/internal/pvesim/simenv"
@@ -81,37 +79,4 @@ func newApp(t testing.TB, o appOptions) *App {
 	require.NoError(t, err)
 	t.Cleanup(a.Close)
 	return a
-}
-
-// allText joins every text a response shows.
-func allText(r commands.Response) string {
-	var b strings.Builder
-	for _, bl := range r.Blocks {
-		b.WriteString(bl.Text)
-		b.WriteString("\n")
-		for _, f := range bl.Fields {
-			b.WriteString(f.Label + ": " + f.Value + "\n")
-		}
-		for _, btn := range bl.Buttons {
-			b.WriteString("[" + btn.Label + "]\n")
-		}
-	}
-	for _, f := range r.Files {
-		b.WriteString("file " + f.Name + "\n")
-	}
-	return b.String()
-}
-
-// button finds the button with actionID in r.
-func button(t *testing.T, r commands.Response, actionID string) commands.Button {
-	t.Helper()
-	for _, bl := range r.Blocks {
-		for _, btn := range bl.Buttons {
-			if btn.ActionID == actionID {
-				return btn
-			}
-		}
-	}
-	require.FailNow(t, "no button "+actionID, "reply: %s", allText(r))
-	return commands.Button{}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/lxcbot/lxcbot/internal/commands"
 	"github.com/lxcbot/lxcbot/internal/provision"
 	"github.com/lxcbot/lxcbot/internal/pvesim"
+	"github.com/lxcbot/lxcbot/internal/testkit/chattest"
 )
 
 // TestListReadsLiveStateOncePerNode: /lxc list over many containers on two
@@ -56,7 +57,7 @@ func TestListReadsLiveStateOncePerNode(t *testing.T) {
 
 	resp := a.Router().Handle(ctx, commands.Request{Principal: admin, Platform: provision.PlatformConsole,
 		Workspace: "console", Channel: "console", Kind: commands.KindCommand, Text: "list"})
-	text := allText(resp)
+	text := chattest.AllText(resp)
 	require.Contains(t, text, "running", text)
 	require.NotContains(t, text, "unknown", text)
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lxcbot/lxcbot/internal/commands"
 	"github.com/lxcbot/lxcbot/internal/provision"
+	"github.com/lxcbot/lxcbot/internal/testkit/chattest"
 )
 
 // TestCachedLookupsFollowChangesMadeHere: roles and channel bindings are
@@ -31,15 +32,15 @@ func TestCachedLookupsFollowChangesMadeHere(t *testing.T) {
 
 	// Cached: alice has no role, the channel has no binding.
 	require.Equal(t, commands.OutcomeDenied, say(alice, "ops", "templates").Outcome)
-	requireOK(t, say(ada, "ops", "templates"))
+	chattest.RequireOK(t, say(ada, "ops", "templates"))
 
-	requireOK(t, say(ada, "general", "role grant viewer console:alice"))
-	requireOK(t, say(alice, "ops", "templates"))
-	requireOK(t, say(ada, "ops", "channel allow lifecycle"))
+	chattest.RequireOK(t, say(ada, "general", "role grant viewer console:alice"))
+	chattest.RequireOK(t, say(alice, "ops", "templates"))
+	chattest.RequireOK(t, say(ada, "ops", "channel allow lifecycle"))
 	require.Equal(t, commands.OutcomeDenied, say(alice, "ops", "templates").Outcome, "the binding applies at once")
-	requireOK(t, say(ada, "ops", "channel open"))
-	requireOK(t, say(alice, "ops", "templates"))
-	requireOK(t, say(ada, "general", "role revoke viewer console:alice"))
+	chattest.RequireOK(t, say(ada, "ops", "channel open"))
+	chattest.RequireOK(t, say(alice, "ops", "templates"))
+	chattest.RequireOK(t, say(ada, "general", "role revoke viewer console:alice"))
 	require.Equal(t, commands.OutcomeDenied, say(alice, "ops", "templates").Outcome, "the revoke applies at once")
 
 	es, err := a.Backend().AuditLog(ctx, commands.AuditQuery{Limit: 100})

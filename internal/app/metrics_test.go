@@ -16,6 +16,7 @@ import (
 	"github.com/lxcbot/lxcbot/internal/commands"
 	"github.com/lxcbot/lxcbot/internal/config"
 	"github.com/lxcbot/lxcbot/internal/provision"
+	"github.com/lxcbot/lxcbot/internal/testkit/chattest"
 )
 
 // TestMetricsEndpointExposesEverySeries runs a small session (a container
@@ -27,12 +28,12 @@ func TestMetricsEndpointExposesEverySeries(t *testing.T) {
 		roles: config.Roles{Operators: []provision.Principal{alice}}})
 	runWorker(t, a)
 	ctx := context.Background()
-	u := &chat{r: a.Router(), who: alice}
+	u := &chattest.User{Router: a.Router(), Who: alice}
 
-	plan := u.command(t, "create nginx-web web1 --node pve1")
-	requireOK(t, plan)
-	created := u.press(t, button(t, plan, commands.ActCreateConfirm))
-	requireOK(t, created)
+	plan := u.Command(t, "create nginx-web web1 --node pve1")
+	chattest.RequireOK(t, plan)
+	created := u.Press(t, chattest.Button(t, plan, commands.ActCreateConfirm))
+	chattest.RequireOK(t, created)
 	updates, err := a.Router().Watch(ctx, created.Watch.ContainerID)
 	require.NoError(t, err)
 	var last commands.JobUpdate
@@ -46,16 +47,16 @@ func TestMetricsEndpointExposesEverySeries(t *testing.T) {
 		provision.LockHolder{Who: "test", Action: "maintenance"}, time.Minute)
 	require.NoError(t, err)
 	refused := a.Router().Handle(ctx, func() commands.Request {
-		r := u.req(commands.KindCommand)
+		r := u.Request(commands.KindCommand)
 		r.Text = "start web1"
 		return r
 	}())
-	require.NotEqual(t, commands.OutcomeOK, refused.Outcome, allText(refused))
+	require.NotEqual(t, commands.OutcomeOK, refused.Outcome, chattest.AllText(refused))
 	require.NoError(t, lock.Release(ctx))
 
 	// The node goes down: reading the container's status fails.
 	require.NoError(t, sim.Cluster.SetNodeOnline("pve1", false))
-	u.command(t, "show web1")
+	u.Command(t, "show web1")
 	require.NoError(t, sim.Cluster.SetNodeOnline("pve1", true))
 
 	require.NoError(t, console.Run(ctx, console.Config{In: strings.NewReader("/lxc list\n"), Out: io.Discard,

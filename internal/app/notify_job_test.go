@@ -12,6 +12,7 @@ import (
 	"github.com/lxcbot/lxcbot/internal/config"
 	"github.com/lxcbot/lxcbot/internal/provision"
 	"github.com/lxcbot/lxcbot/internal/pvesim"
+	"github.com/lxcbot/lxcbot/internal/testkit/chattest"
 )
 
 // TestFinishedCreationsAreAnnounced: the team channel hears about a container
@@ -22,15 +23,15 @@ func TestFinishedCreationsAreAnnounced(t *testing.T) {
 		roles: config.Roles{Operators: []provision.Principal{alice}}})
 	rec := &recorder{}
 	a.SetNotifier(provision.PlatformConsole, rec.post)
-	requireOK(t, (&chat{r: a.Router(), who: ada}).command(t, "notify #ops created failed"))
+	chattest.RequireOK(t, (&chattest.User{Router: a.Router(), Who: ada}).Command(t, "notify #ops created failed"))
 	runWorker(t, a)
-	u := &chat{r: a.Router(), who: alice}
+	u := &chattest.User{Router: a.Router(), Who: alice}
 
 	create := func(args string) {
 		t.Helper()
-		plan := u.command(t, "create "+args)
-		requireOK(t, plan)
-		started := u.press(t, button(t, plan, commands.ActCreateConfirm))
+		plan := u.Command(t, "create "+args)
+		chattest.RequireOK(t, plan)
+		started := u.Press(t, chattest.Button(t, plan, commands.ActCreateConfirm))
 		require.NotNil(t, started.Watch)
 		updates, err := a.Router().Watch(context.Background(), started.Watch.ContainerID)
 		require.NoError(t, err)

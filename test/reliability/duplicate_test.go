@@ -15,6 +15,7 @@ import (
 	"github.com/lxcbot/lxcbot/internal/commands"
 	"github.com/lxcbot/lxcbot/internal/provision"
 	"github.com/lxcbot/lxcbot/internal/pvesim"
+	"github.com/lxcbot/lxcbot/internal/testkit/chattest"
 )
 
 // TestConcurrentDuplicateCreatesMakeOneContainer delivers the same Create
@@ -35,9 +36,9 @@ func TestConcurrentDuplicateCreatesMakeOneContainer(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			rq := h.u.req(commands.KindAction)
+			rq := h.u.Request(commands.KindAction)
 			rq.Action = commands.ActionPayload{ID: create.ActionID, Value: create.Value}
-			resps[i] = h.u.r.Handle(context.Background(), rq)
+			resps[i] = h.u.Router.Handle(context.Background(), rq)
 			if resps[i].Watch != nil {
 				ids[i] = resps[i].Watch.ContainerID
 			}
@@ -50,9 +51,9 @@ func TestConcurrentDuplicateCreatesMakeOneContainer(t *testing.T) {
 	var id string
 	cards := 0
 	for i, r := range resps {
-		requireOK(t, r)
+		chattest.RequireOK(t, r)
 		if ids[i] == "" {
-			require.Contains(t, allText(r), "already being created")
+			require.Contains(t, chattest.AllText(r), "already being created")
 			continue
 		}
 		cards++
@@ -77,9 +78,9 @@ func TestConcurrentLifecycleActionsRunOnce(t *testing.T) {
 	h.inProcessWorker()
 	id := h.create("nginx-web", "busy", "pve1")
 	h.waitState(id, provision.StateReady)
-	stop := h.u.command(t, "stop busy")
-	requireOK(t, stop)
-	requireOK(t, h.u.press(t, button(t, stop, commands.ActStop)))
+	stop := h.u.Command(t, "stop busy")
+	chattest.RequireOK(t, stop)
+	chattest.RequireOK(t, h.u.Press(t, chattest.Button(t, stop, commands.ActStop)))
 	startsBefore := sum(h.sim.Cluster.Counters().Started)
 
 	// Hold the first start on Proxmox until the second has been answered.
@@ -87,9 +88,9 @@ func TestConcurrentLifecycleActionsRunOnce(t *testing.T) {
 		Path: "/nodes/{node}/lxc/{vmid}/status/start", Delay: 8 * time.Second})
 	first := make(chan commands.Response, 1)
 	go func() {
-		rq := h.u.req(commands.KindCommand)
+		rq := h.u.Request(commands.KindCommand)
 		rq.Text = "start busy"
-		first <- h.u.r.Handle(context.Background(), rq)
+		first <- h.u.Router.Handle(context.Background(), rq)
 	}()
 	// The first holds the container's lock once it is in Redis.
 	rdb := redis.NewClient(&redis.Options{Addr: h.redis.Addr, Dialer: (&net.Dialer{}).DialContext})
@@ -98,15 +99,15 @@ func TestConcurrentLifecycleActionsRunOnce(t *testing.T) {
 		n, err := rdb.Exists(context.Background(), "lxcbot:lock:"+provision.ContainerLockKey(id)).Result()
 		return err == nil && n == 1, "first start not holding the lock yet"
 	})
-	second := h.u.command(t, "start busy")
+	second := h.u.Command(t, "start busy")
 	h.sim.Cluster.RemoveFault(fault)
-	text := allText(second)
+	text := chattest.AllText(second)
 	t.Logf("second start answered: %s", text)
 	require.Equal(t, commands.OutcomeUserError, second.Outcome, text)
 	require.Contains(t, text, "busy: ", text)
 	require.Contains(t, text, "starting it", "says what the holder is doing")
 	require.Contains(t, strings.ToLower(text), "alice", "says who holds it")
 
-	requireOK(t, <-first)
+	chattest.RequireOK(t, <-first)
 	require.Equal(t, startsBefore+1, sum(h.sim.Cluster.Counters().Started), "started once")
 }

@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -28,6 +27,7 @@ import (
 	"github.com/lxcbot/lxcbot/internal/secret"
 	"github.com/lxcbot/lxcbot/internal/store"
 	"github.com/lxcbot/lxcbot/internal/testenv"
+	"github.com/lxcbot/lxcbot/internal/testkit/chattest"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
@@ -47,7 +47,7 @@ type harness struct {
 	dsn   string            // the test's database
 	env   map[string]string // what a worker process needs: database, Redis, key
 	app   *app.App
-	u     *chat
+	u     *chattest.User
 }
 
 func newHarness(t *testing.T) *harness {
@@ -78,7 +78,7 @@ func newHarness(t *testing.T) *harness {
 	require.NoError(t, err)
 	t.Cleanup(a.Close)
 	h.app = a
-	h.u = &chat{r: a.Router(), who: alice}
+	h.u = &chattest.User{Router: a.Router(), Who: alice, StampIDs: true}
 	return h
 }
 
@@ -151,17 +151,17 @@ func (h *harness) reconciler(interval time.Duration) {
 // recorded yet.
 func (h *harness) plan(tpl, hostname, node string) commands.Button {
 	h.t.Helper()
-	p := h.u.command(h.t, fmt.Sprintf("create %s %s --node %s", tpl, hostname, node))
-	requireOK(h.t, p)
-	return button(h.t, p, commands.ActCreateConfirm)
+	p := h.u.Command(h.t, fmt.Sprintf("create %s %s --node %s", tpl, hostname, node))
+	chattest.RequireOK(h.t, p)
+	return chattest.Button(h.t, p, commands.ActCreateConfirm)
 }
 
 // create asks for a container through the router and returns its id.
 func (h *harness) create(tpl, hostname, node string) string {
 	h.t.Helper()
-	resp := h.u.press(h.t, h.plan(tpl, hostname, node))
-	requireOK(h.t, resp)
-	require.NotNil(h.t, resp.Watch, allText(resp))
+	resp := h.u.Press(h.t, h.plan(tpl, hostname, node))
+	chattest.RequireOK(h.t, resp)
+	require.NotNil(h.t, resp.Watch, chattest.AllText(resp))
 	return resp.Watch.ContainerID
 }
 
@@ -252,70 +252,6 @@ func eventually(t *testing.T, deadline time.Duration, cond func() (bool, string)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// ---- the router, as a chat adapter drives it ----
-
-type chat struct {
-	r   *commands.Router
-	who provision.Principal
-	n   atomic.Int64
-}
-
-func (c *chat) req(kind commands.RequestKind) commands.Request {
-	return commands.Request{Principal: c.who, Platform: c.who.Platform, Workspace: "console", Channel: "general",
-		Kind: kind, DeliveryID: fmt.Sprintf("d%d-%d", time.Now().UnixNano(), c.n.Add(1)), ReceivedAt: time.Now()}
-}
-
-func (c *chat) command(t *testing.T, text string) commands.Response {
-	t.Helper()
-	rq := c.req(commands.KindCommand)
-	rq.Text = text
-	resp := c.r.Handle(context.Background(), rq)
-	require.NoError(t, commands.Validate(resp))
-	return resp
-}
-
-func (c *chat) press(t *testing.T, b commands.Button) commands.Response {
-	t.Helper()
-	rq := c.req(commands.KindAction)
-	rq.Action = commands.ActionPayload{ID: b.ActionID, Value: b.Value}
-	resp := c.r.Handle(context.Background(), rq)
-	require.NoError(t, commands.Validate(resp))
-	return resp
-}
-
-func requireOK(t *testing.T, r commands.Response) {
-	t.Helper()
-	require.Equal(t, commands.OutcomeOK, r.Outcome, allText(r))
-}
-
-func allText(r commands.Response) string {
-	var b strings.Builder
-	for _, bl := range r.Blocks {
-		b.WriteString(bl.Text)
-		b.WriteString("\n")
-		for _, f := range bl.Fields {
-			b.WriteString(f.Label + ": " + f.Value + "\n")
-		}
-		for _, btn := range bl.Buttons {
-			b.WriteString("[" + btn.Label + "]\n")
-		}
-	}
-	return b.String()
-}
-
-func button(t *testing.T, r commands.Response, actionID string) commands.Button {
-	t.Helper()
-	for _, bl := range r.Blocks {
-		for _, btn := range bl.Buttons {
-			if btn.ActionID == actionID {
-				return btn
-			}
-		}
-	}
-	require.FailNow(t, "no button "+actionID, "reply: %s", allText(r))
-	return commands.Button{}
 }
 
 // ---- worker processes ----

@@ -11,6 +11,7 @@ import (
 	"github.com/lxcbot/lxcbot/internal/commands"
 	"github.com/lxcbot/lxcbot/internal/provision"
 	"github.com/lxcbot/lxcbot/internal/testenv"
+	"github.com/lxcbot/lxcbot/internal/testkit/chattest"
 )
 
 // TestRedisLosingItsDataMidJobLosesNoContainer restarts Redis empty while a
@@ -81,8 +82,8 @@ func TestPostgresOutageIsReportedAndRecoveredWithoutARestart(t *testing.T) {
 		}
 	}()
 	for _, cmd := range []string{"list", "show before", "create nginx-web during --node pve1", "start before"} {
-		resp := h.u.command(t, cmd)
-		text := allText(resp)
+		resp := h.u.Command(t, cmd)
+		text := chattest.AllText(resp)
 		require.Equal(t, commands.OutcomeUserError, resp.Outcome, "%s: %s", cmd, text)
 		require.Contains(t, text, "temporarily unavailable", cmd)
 		require.NotContains(t, strings.ToLower(text), "internal error", cmd)
@@ -95,10 +96,10 @@ func TestPostgresOutageIsReportedAndRecoveredWithoutARestart(t *testing.T) {
 	c := h.waitState(id, provision.StateReady, provision.StateFailed)
 	require.Equal(t, provision.StateReady, c.State, c.LastError)
 	eventually(t, time.Minute, func() (bool, string) {
-		resp := h.u.command(t, "list")
-		return resp.Outcome == commands.OutcomeOK && strings.Contains(allText(resp), "accepted"), allText(resp)
+		resp := h.u.Command(t, "list")
+		return resp.Outcome == commands.OutcomeOK && strings.Contains(chattest.AllText(resp), "accepted"), chattest.AllText(resp)
 	})
-	requireOK(t, h.u.command(t, "show before"))
+	chattest.RequireOK(t, h.u.Command(t, "show before"))
 	require.Equal(t, 2, h.simContainers())
 	require.Len(t, h.containers(), 2, "the plan made during the outage recorded nothing")
 }

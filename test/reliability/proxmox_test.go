@@ -12,6 +12,7 @@ import (
 	"github.com/lxcbot/lxcbot/internal/commands"
 	"github.com/lxcbot/lxcbot/internal/provision"
 	"github.com/lxcbot/lxcbot/internal/pvesim"
+	"github.com/lxcbot/lxcbot/internal/testkit/chattest"
 )
 
 // TestProxmoxFaults injects the failures a Proxmox cluster produces and
@@ -63,10 +64,10 @@ func TestProxmoxFaults(t *testing.T) {
 		require.Equal(t, provision.StateFailed, c.State)
 		require.Equal(t, provision.PhaseCreate, c.FailedPhase)
 		require.Contains(t, c.LastError, "no space left on device")
-		show := h.u.command(t, "show taskfail")
-		require.Contains(t, allText(show), "no space left on device")
+		show := h.u.Command(t, "show taskfail")
+		require.Contains(t, chattest.AllText(show), "no space left on device")
 
-		requireOK(t, h.u.press(t, commands.Button{ActionID: commands.ActJobRetry, Value: ct}))
+		chattest.RequireOK(t, h.u.Press(t, commands.Button{ActionID: commands.ActJobRetry, Value: ct}))
 		c = h.waitState(ct, provision.StateReady, provision.StateFailed)
 		require.Equal(t, provision.StateReady, c.State, c.LastError)
 		require.Equal(t, 1, countHost(h, "taskfail"))
@@ -80,9 +81,9 @@ func TestProxmoxFaults(t *testing.T) {
 		require.NoError(t, h.sim.Cluster.SetNodeOnline("pve2", false))
 		defer func() { require.NoError(t, h.sim.Cluster.SetNodeOnline("pve2", true)) }()
 
-		resp := h.u.command(t, "list")
-		requireOK(t, resp)
-		text := allText(resp)
+		resp := h.u.Command(t, "list")
+		chattest.RequireOK(t, resp)
+		text := chattest.AllText(resp)
 		t.Logf("list with pve2 offline:\n%s", text)
 		require.Contains(t, text, "on-one")
 		require.Contains(t, text, "on-two")

@@ -33,6 +33,7 @@ import (
 	"github.com/lxcbot/lxcbot/internal/secret"
 	"github.com/lxcbot/lxcbot/internal/store"
 	"github.com/lxcbot/lxcbot/internal/testenv"
+	"github.com/lxcbot/lxcbot/internal/testkit/chattest"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
@@ -345,7 +346,7 @@ func (b *bundle) createAs(t *testing.T, who provision.Principal, tpl, host, node
 	rq.Text = fmt.Sprintf("create %s %s --node %s", tpl, host, node)
 	plan := b.app.Router().Handle(ctx, rq)
 	require.Equal(t, commands.OutcomeOK, plan.Outcome, "%+v", plan)
-	btn := findButton(t, plan, commands.ActCreateConfirm)
+	btn := chattest.Button(t, plan, commands.ActCreateConfirm)
 	rq = req(commands.KindAction)
 	rq.Action = commands.ActionPayload{ID: btn.ActionID, Value: btn.Value}
 	resp := b.app.Router().Handle(ctx, rq)
@@ -371,19 +372,6 @@ func (b *bundle) waitState(t *testing.T, id string, want provision.State) {
 		return false
 	})
 	require.Equal(t, want, last, "container %s", id)
-}
-
-func findButton(t *testing.T, r commands.Response, actionID string) commands.Button {
-	t.Helper()
-	for _, bl := range r.Blocks {
-		for _, btn := range bl.Buttons {
-			if btn.ActionID == actionID {
-				return btn
-			}
-		}
-	}
-	t.Fatalf("no button %s in %+v", actionID, r)
-	return commands.Button{}
 }
 
 // jsonValues walks decoded JSON and calls fn for every object.
