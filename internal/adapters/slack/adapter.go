@@ -89,6 +89,10 @@ type Adapter struct {
 	slots   chan struct{} // workers + queue: refused beyond this
 	workers chan struct{} // requests running
 	watches chan struct{}
+	// posts bounds channel posts sent off the request workers: a channel's
+	// pacing (about one message a second) must not hold a worker that
+	// other channels' requests need.
+	posts chan struct{}
 
 	ctx     context.Context // outlives requests; cancelled by Close
 	cancel  context.CancelFunc
@@ -147,6 +151,7 @@ func New(cfg Config, d Deps) (*Adapter, error) {
 		slots:   make(chan struct{}, cfg.Workers+cfg.Queue),
 		workers: make(chan struct{}, cfg.Workers),
 		watches: make(chan struct{}, cfg.MaxWatches),
+		posts:   make(chan struct{}, maxPostsInFlight),
 	}
 	if a.dedupe == nil {
 		a.dedupe = NewMemDeduper()
@@ -244,6 +249,32 @@ func (a *Adapter) goWatch(fn func(ctx context.Context)) bool {
 		fn(a.ctx)
 	}()
 	return true
+}
+
+// maxPostsInFlight bounds public deliveries waiting on channel pacing.
+const maxPostsInFlight = 512
+
+// goPost runs fn (a public delivery) on its own goroutine so the request
+// worker is free at once; when too many are waiting it runs fn inline,
+// which pushes back on the senders.
+func (a *Adapter) goPost(fn func(ctx context.Context)) {
+	if a.closing.Load() {
+		fn(a.ctx)
+		return
+	}
+	select {
+	case a.posts <- struct{}{}:
+	default:
+		fn(a.ctx)
+		return
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		defer func() { <-a.posts }()
+		defer a.recoverPanic("channel post")
+		fn(a.ctx)
+	}()
 }
 
 func (a *Adapter) recoverPanic(what string) {

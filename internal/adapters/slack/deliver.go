@@ -53,13 +53,22 @@ func (a *Adapter) deliver(ctx context.Context, o *origin, req commands.Request, 
 	}
 	if resp.Visibility == commands.Ephemeral {
 		a.sendEphemeral(ctx, o, resp)
-	} else {
-		a.sendPublic(ctx, o, resp)
+		o.replaceAck = false
+		for _, f := range resp.Followups {
+			a.deliver(ctx, o, req, f)
+		}
+		return
 	}
-	o.replaceAck = false
-	for _, f := range resp.Followups {
-		a.deliver(ctx, o, req, f)
-	}
+	// A public post waits for its channel's pacing: send it, and what
+	// follows it, off the request worker, in order.
+	oc := *o
+	a.goPost(func(ctx context.Context) {
+		a.sendPublic(ctx, &oc, resp)
+		oc.replaceAck = false
+		for _, f := range resp.Followups {
+			a.deliver(ctx, &oc, req, f)
+		}
+	})
 }
 
 // sendEphemeral shows resp to the requester only. Files are shown inline as

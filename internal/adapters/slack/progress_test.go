@@ -206,6 +206,8 @@ func TestFileUploadsForLongInChannelOutput(t *testing.T) {
 	o := &origin{team: team, channel: channel, user: slackAdmin.UserID}
 	b.adapter.deliver(context.Background(), o, commands.Request{}, commands.Response{Visibility: commands.InChannel,
 		Blocks: []commands.Block{commands.TextBlock("logs attached")}, Files: []commands.File{{Name: "web1-nginx.log", Content: []byte(content)}}})
+	// Public posts leave the request worker at once and are sent in order.
+	waitFor(t, "the upload to complete", func() bool { return len(b.fake.Calls("files.completeUploadExternal")) == 1 })
 	require.Len(t, b.fake.Calls("files.getUploadURLExternal"), 1)
 	up := b.fake.Calls("upload")
 	require.Len(t, up, 1)
