@@ -18,6 +18,26 @@ type Tuning struct {
 	MaxRetries    int           // 0 = go-redis's default; -1 = none
 }
 
+// fields points at the options every go-redis client type has.
+type fields struct {
+	poolSize, dialerRetries, maxRetries    *int
+	dialTimeout, readTimeout, writeTimeout *time.Duration
+}
+
+// apply sets t on f; a pool size already in the URL wins.
+func (t Tuning) apply(f fields) {
+	if *f.poolSize == 0 {
+		*f.poolSize = t.PoolSize
+	}
+	*f.dialerRetries, *f.dialTimeout = t.DialerRetries, t.DialTimeout
+	if t.ReadTimeout != 0 {
+		*f.readTimeout, *f.writeTimeout = t.ReadTimeout, t.ReadTimeout
+	}
+	if t.MaxRetries != 0 {
+		*f.maxRetries = t.MaxRetries
+	}
+}
+
 // Production tuning: dial retries kept low so a dead Redis is reported
 // quickly instead of stalling every command.
 func defaultTuning(poolSize int) Tuning {
@@ -64,47 +84,20 @@ func NewClient(url string, t Tuning) (rdb redis.UniversalClient, where string, e
 		if opt.MasterName == "" {
 			return nil, "", fmt.Errorf("parsing redis sentinel url: master_name is required")
 		}
-		if opt.PoolSize == 0 {
-			opt.PoolSize = t.PoolSize
-		}
-		opt.DialerRetries, opt.DialTimeout = t.DialerRetries, t.DialTimeout
-		if t.ReadTimeout != 0 {
-			opt.ReadTimeout, opt.WriteTimeout = t.ReadTimeout, t.ReadTimeout
-		}
-		if t.MaxRetries != 0 {
-			opt.MaxRetries = t.MaxRetries
-		}
+		t.apply(fields{&opt.PoolSize, &opt.DialerRetries, &opt.MaxRetries, &opt.DialTimeout, &opt.ReadTimeout, &opt.WriteTimeout})
 		return redis.NewFailoverClient(opt), "sentinel " + strings.Join(opt.SentinelAddrs, ","), nil
 	case "redis+cluster", "rediss+cluster":
 		opt, err := redis.ParseClusterURL(strings.TrimSuffix(scheme, "+cluster") + "://" + rest)
 		if err != nil {
 			return nil, "", fmt.Errorf("parsing redis cluster url: %w", err)
 		}
-		if opt.PoolSize == 0 {
-			opt.PoolSize = t.PoolSize
-		}
-		opt.DialerRetries, opt.DialTimeout = t.DialerRetries, t.DialTimeout
-		if t.ReadTimeout != 0 {
-			opt.ReadTimeout, opt.WriteTimeout = t.ReadTimeout, t.ReadTimeout
-		}
-		if t.MaxRetries != 0 {
-			opt.MaxRetries = t.MaxRetries
-		}
+		t.apply(fields{&opt.PoolSize, &opt.DialerRetries, &opt.MaxRetries, &opt.DialTimeout, &opt.ReadTimeout, &opt.WriteTimeout})
 		return redis.NewClusterClient(opt), "cluster " + strings.Join(opt.Addrs, ","), nil
 	}
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		return nil, "", fmt.Errorf("parsing redis url: %w", err)
 	}
-	if opt.PoolSize == 0 {
-		opt.PoolSize = t.PoolSize
-	}
-	opt.DialerRetries, opt.DialTimeout = t.DialerRetries, t.DialTimeout
-	if t.ReadTimeout != 0 {
-		opt.ReadTimeout, opt.WriteTimeout = t.ReadTimeout, t.ReadTimeout
-	}
-	if t.MaxRetries != 0 {
-		opt.MaxRetries = t.MaxRetries
-	}
+	t.apply(fields{&opt.PoolSize, &opt.DialerRetries, &opt.MaxRetries, &opt.DialTimeout, &opt.ReadTimeout, &opt.WriteTimeout})
 	return redis.NewClient(opt), opt.Addr, nil
 }
