@@ -111,7 +111,8 @@ func (q *auditBatcher) flush(ctx context.Context) error {
 	}
 	// Entries an Add took from the queue to write itself.
 	q.inline.Lock()
-	q.inline.Unlock() //nolint:staticcheck // waiting for the readers is the point
+	//lint:ignore SA2001 taking the write lock waits for every inline writer to finish, which is the point
+	q.inline.Unlock()
 	return nil
 }
 
@@ -137,7 +138,8 @@ func (q *auditBatcher) close(ctx context.Context) error {
 		return ctx.Err()
 	}
 	q.inline.Lock()
-	q.inline.Unlock() //nolint:staticcheck // waiting for the readers is the point
+	//lint:ignore SA2001 taking the write lock waits for every inline writer to finish, which is the point
+	q.inline.Unlock()
 	return nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -218,13 +217,4 @@ func blocksText(t *testing.T, blocks any) string {
 	raw, err := json.Marshal(blocks)
 	require.NoError(t, err)
 	return string(raw)
-}
-
-func containsAny(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
 }

@@ -197,12 +197,10 @@ func eventDetail(d any) string {
 	switch v := d.(type) {
 	case nil:
 		return ""
-	case error:
-		return v.Error()
-	case *slack.IncomingEventError:
-		return v.Error()
 	case *socketmode.ErrorBadMessage:
 		return v.Cause.Error()
+	case error: // *slack.IncomingEventError among others
+		return v.Error()
 	}
 	return fmt.Sprintf("%T", d)
 }

@@ -1336,7 +1336,7 @@ func cGetent(_ context.Context, s *shell, argv []string, ios ioSet) (int, error)
 	data, _ := s.g.ReadFile(file)
 	status := 0
 	if len(argv) == 2 {
-		io.WriteString(ios.out, string(data))
+		_, _ = ios.out.Write(data)
 		return 0, nil
 	}
 	for _, key := range argv[2:] {

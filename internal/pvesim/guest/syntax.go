@@ -341,14 +341,6 @@ func (p *parser) peekRawWord() string {
 }
 
 // peekReserved reports whether the next token is the reserved word w.
-func (p *parser) peekReserved(w string) bool {
-	save := p.pos
-	p.skipSpace()
-	ok := p.peekRawWord() == w
-	p.pos = save
-	return ok
-}
-
 func (p *parser) expectReserved(w string) {
 	p.skipSpaceNL()
 	if p.peekRawWord() != w {
