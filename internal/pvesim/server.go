@@ -249,16 +249,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec := Request{Time: time.Now(), Method: r.Method, Path: strings.TrimPrefix(r.URL.Path, apiPrefix)}
+	recorded := false
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("panic in api handler", "panic", p, "method", r.Method, "path", r.URL.Path)
 			rec.Status, rec.Reason = 500, "internal error"
+			if !recorded {
+				s.c.record(rec)
+			}
 			writeStatus(w, 500, "internal error", errorBody("internal error", nil))
 		}
-		s.c.record(rec)
 	}()
 	status, reason, body := s.serve(r, &rec)
 	rec.Status, rec.Reason = status, reason
+	// Record before answering: a client that has its answer finds the
+	// request in the record.
+	s.c.record(rec)
+	recorded = true
 	writeStatus(w, status, reason, body)
 }
 
